@@ -1,0 +1,126 @@
+"""Skillforge: team learning and skills tracking for ML engineering organisations.
+
+``create_app`` builds the Flask application; importing this package does no work.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+CONFIG_ENV_PREFIX = "SKILLFORGE_"
+# Environment variables whose names differ from the config keys they set.
+ENV_ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then SKILLFORGE_* variables, then tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    _load_config(app, test_config)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_hooks(app)
+    _register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object("webapp.config")
+    app.config.from_pyfile("config.py", silent=True)
+    for name, value in os.environ.items():
+        if name.startswith(CONFIG_ENV_PREFIX):
+            key = name.removeprefix(CONFIG_ENV_PREFIX)
+            app.config[ENV_ALIASES.get(key, key)] = _parse_env(value)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        db_file = Path(app.instance_path) / "skillforge.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if app.config.get("COURSES_PATH") is None:
+        app.config["COURSES_PATH"] = str(Path(app.root_path).parent / "courses")
+
+
+def _parse_env(value: str) -> Any:
+    """Environment values are strings; accept true/false and integers for switches and sizes."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered.isdigit():
+        return int(lowered)
+    return value
+
+
+def _instance_secret(path: Path) -> str:
+    """The secret key generated once into the instance folder (mode 0600) and reused after."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _register_extensions(app: Flask) -> None:
+    from webapp import models  # noqa: F401  (registers every table on the metadata)
+    from webapp.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from webapp.services import passwords
+    from webapp.sqlite import configure_sqlite
+
+    passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        user = db.session.get(models.User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp import admin, auth, main, teams
+
+    for module in (auth, main, admin, teams):
+        app.register_blueprint(module.bp)
+
+
+def _register_errors(app: Flask) -> None:
+    from webapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_hooks(app: Flask) -> None:
+    from webapp.access import enforce_login
+    from webapp.security import set_security_headers
+    from webapp.templating import register_templating
+
+    app.before_request(enforce_login)
+    app.after_request(set_security_headers)
+    register_templating(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from webapp.cli import register_commands
+
+    register_commands(app)

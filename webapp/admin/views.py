@@ -1,0 +1,76 @@
+"""Admin pages: people, creating users, importing a roster, and the audit log."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from webapp.access import me
+from webapp.admin import bp
+from webapp.admin.forms import RosterForm, UserForm
+from webapp.extensions import db
+from webapp.services import accounts, people, roster
+from webapp.services.errors import DomainError, RowErrors
+
+
+@bp.route("/users")
+def users() -> str:
+    query = request.args.get("q", "").strip()[:100]
+    return render_template(
+        "admin/users.html",
+        users=people.list_users(db.session, query=query),
+        total=people.count_users(db.session),
+        query=query,
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> Response | str:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db.session,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                password=form.password.data or "",
+                role=form.role.data or "",
+                actor=me(),
+                team=form.team.data or None,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"Created {user.email}. Give them their initial password.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_user.html", form=form)
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+def import_roster() -> str:
+    form = RosterForm()
+    imported, errors = None, None
+    if form.validate_on_submit():
+        text = form.roster.data.read().decode("utf-8", errors="replace")
+        try:
+            imported = roster.import_roster(db.session, text, actor=me())
+        except RowErrors as exc:
+            db.session.rollback()
+            errors = exc.errors
+            flash(exc.message, "danger")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"Imported {len(imported)} row(s).", "success")
+    status = 400 if errors else 200
+    page = render_template("admin/import.html", form=form, imported=imported, errors=errors)
+    return page if status == 200 else (page, status)  # type: ignore[return-value]
+
+
+@bp.route("/audit")
+def audit_log() -> str:
+    return render_template("admin/audit.html", events=people.recent_audit(db.session))

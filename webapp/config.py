@@ -1,0 +1,42 @@
+"""Default configuration: plain values only, no I/O (the factory resolves paths and secrets)."""
+
+from __future__ import annotations
+
+# Database: None means "SQLite file in the instance folder", resolved by the factory.
+SQLALCHEMY_DATABASE_URI: str | None = None
+SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+
+# Sessions and cookies.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+
+# Password hashing cost: an argon2-cffi profile name (tests use CHEAPEST).
+PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 (a profile name)
+
+# Forms.
+WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+
+# Uploads: notebooks and CSV files.
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+# Rate limiting (Flask-Limiter). Memory storage unless a Redis URL is configured.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
+
+# Redis, for rate limits and grading workers at scale.
+REDIS_URL: str | None = None
+
+# Static assets come from installed packages (Bootstrap-Flask), never another origin.
+BOOTSTRAP_SERVE_LOCAL = True
+BOOTSTRAP_BTN_STYLE = "primary"
+
+# Where workshop sources live; None means the repository's courses/ folder.
+COURSES_PATH: str | None = None
+
+# Privacy: managers see team aggregates only for groups at least this large.
+MIN_AGGREGATE_GROUP = 3

@@ -1,0 +1,33 @@
+"""The role-specific home page and a health check for load balancers."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template
+from werkzeug.wrappers import Response
+
+from webapp.access import me, public
+from webapp.extensions import db
+from webapp.main import bp
+from webapp.models import Role
+from webapp.services import authz, overview
+
+
+@bp.route("/")
+def home() -> str:
+    user = me()
+    context: dict[str, object] = {
+        "progress": overview.engineer_progress(db.session, user.id),
+        "evidence_count": overview.evidence_count(db.session, user.id),
+    }
+    if user.role == Role.MANAGER.value:
+        context["teams"] = overview.team_rows(db.session, authz.managed_team_ids(db.session, user))
+    if user.role == Role.ADMIN.value:
+        context["counts"] = overview.organisation_counts(db.session)
+        context["teams"] = overview.team_rows(db.session, None)
+    return render_template(f"main/home_{user.role}.html", **context)
+
+
+@bp.route("/healthz")
+@public
+def health() -> Response:
+    return jsonify(status="ok")

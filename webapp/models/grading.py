@@ -1,0 +1,146 @@
+"""Grading: submissions, per-exercise results, drafts and per-workshop progress."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models._types import UTCDateTime, utcnow
+from webapp.models.catalog import NotebookVersion
+
+
+class SubmissionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    GRADED = "graded"
+    ERROR = "error"
+
+
+class SubmissionMode(enum.StrEnum):
+    """``check`` is "Run tests" (not counted); ``final`` is "Submit"."""
+
+    CHECK = "check"
+    FINAL = "final"
+
+
+class ResultStatus(enum.StrEnum):
+    PASSED = "passed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    MANUAL = "manual"
+
+
+STATUS_VALUES = tuple(s.value for s in SubmissionStatus)
+MODE_VALUES = tuple(m.value for m in SubmissionMode)
+RESULT_VALUES = tuple(r.value for r in ResultStatus)
+
+
+class Submission(db.Model):  # type: ignore[name-defined,misc]
+    """A notebook handed in for grading; stored before it is queued, graded once."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status_known"),
+        CheckConstraint(f"mode IN {MODE_VALUES!r}", name="mode_known"),
+        Index("ix_submissions_user_version", "user_id", "version_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("notebook_versions.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(8), default=SubmissionMode.FINAL.value)
+    status: Mapped[str] = mapped_column(
+        String(8), default=SubmissionStatus.QUEUED.value, index=True
+    )
+    notebook: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float, default=0.0)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    tampered: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sandbox: Mapped[str | None] = mapped_column(String(32))
+    grader_version: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    version: Mapped[NotebookVersion] = relationship()
+    results: Mapped[list[ExerciseResult]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan"
+    )
+
+
+class ExerciseResult(db.Model):  # type: ignore[name-defined,misc]
+    """One graded cell's score in a submission; a reviewer's points override the autograder."""
+
+    __tablename__ = "exercise_results"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "grade_id"),
+        CheckConstraint(f"status IN {RESULT_VALUES!r}", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id"), index=True)
+    grade_id: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(8))
+    points: Mapped[float | None] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    message: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    submission: Mapped[Submission] = relationship(back_populates="results")
+
+
+class Draft(db.Model):  # type: ignore[name-defined,misc]
+    """An engineer's unsaved answers to one notebook, autosaved from the editor."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("user_id", "notebook_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("notebook_versions.id"))
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # grade_id -> source
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class WorkshopProgress(db.Model):  # type: ignore[name-defined,misc]
+    """An engineer's standing in a workshop: attempts, best share of points, when passed."""
+
+    __tablename__ = "workshop_progress"
+    __table_args__ = (
+        UniqueConstraint("user_id", "workshop_id"),
+        CheckConstraint("best_score >= 0 AND best_score <= 1", name="score_share"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    best_score: Mapped[float] = mapped_column(Float, default=0.0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

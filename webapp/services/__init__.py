@@ -1,0 +1,1 @@
+"""The domain: plain typed functions over an explicit session; no Flask imports."""

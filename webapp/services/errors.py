@@ -1,0 +1,39 @@
+"""Domain errors. Each carries a message for the user; one handler maps them to HTTP answers."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class; ``status`` is the HTTP status the web layer answers with."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    status = 400
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class RowErrors(InvalidInput):
+    """A file had bad rows; nothing was stored. ``errors`` lists (line number, message)."""
+
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        lines = "; ".join(f"line {n}: {m}" for n, m in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} bad row(s), nothing was imported: {lines}{more}")
+        self.errors = errors

@@ -1,0 +1,471 @@
+"""Inputs and the indexed instance of the staffing-plan optimiser: catalogue, pruning, bounds."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class EngineerIn:
+    """An engineer as the database sees them; `levels` maps skill id to the current level."""
+
+    id: int
+    name: str
+    levels: Mapping[int, int]
+    passed_workshops: frozenset[int] = frozenset()
+    allocated_pct: int = 0
+    assigned_projects: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class WorkshopIn:
+    """A workshop; passing it proves each skill in `verifies` at the given level."""
+
+    id: int
+    title: str
+    hours: float
+    verifies: Mapping[int, int]
+    prereq_workshops: frozenset[int] = frozenset()
+    prereq_levels: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RequirementIn:
+    """A project's need for `headcount` people holding `skill_id` at `min_level` or more."""
+
+    id: int
+    project_id: int
+    project_name: str
+    skill_id: int
+    skill_name: str
+    min_level: int
+    headcount: int
+    importance: int
+    allocation_pct: int = 100
+    start_date: date = date.max
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Knobs of the optimiser; `today=None` means the current date."""
+
+    unfilled_penalty_hours: float = 40.0
+    hours_per_week: float = 4.0
+    time_limit_s: float = 30.0
+    mip_gap: float = 0.01
+    today: date | None = None
+
+
+def topological_order(workshops: Sequence[WorkshopIn]) -> list[int]:
+    """Workshop positions with every possible prerequisite first; cycles are appended by id.
+
+    A workshop may only lean on workshops earlier in this order, which keeps every plan orderable
+    even if the catalogue holds a cycle of level prerequisites (then some options are lost).
+    """
+    index = {w.id: i for i, w in enumerate(workshops)}
+    preds: list[set[int]] = [set() for _ in workshops]
+    for i, w in enumerate(workshops):
+        preds[i].update(index[p] for p in w.prereq_workshops if p in index)
+        for skill, level in w.prereq_levels.items():
+            preds[i].update(
+                j for j, v in enumerate(workshops) if j != i and v.verifies.get(skill, 0) >= level
+            )
+    succs: list[list[int]] = [[] for _ in workshops]
+    for i, ps in enumerate(preds):
+        for p in ps:
+            succs[p].append(i)
+    missing = [len(ps) for ps in preds]
+    ready = [(workshops[i].id, i) for i, m in enumerate(missing) if m == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        order.append(i)
+        for s in succs[i]:
+            missing[s] -= 1
+            if missing[s] == 0:
+                heapq.heappush(ready, (workshops[s].id, s))
+    seen = set(order)
+    order += sorted(
+        (i for i in range(len(workshops)) if i not in seen), key=lambda i: workshops[i].id
+    )
+    return order
+
+
+@dataclass
+class Instance:
+    """Everything the MILP needs, indexed: engineers E, workshops W, skills S, requirements R."""
+
+    engineers: Sequence[EngineerIn]
+    workshops: Sequence[WorkshopIn]
+    requirements: Sequence[RequirementIn]
+    settings: PlanSettings
+    today: date
+
+    def __post_init__(self) -> None:
+        self.skill_col = _skill_columns(self.engineers, self.workshops, self.requirements)
+        self.ws_col = {w.id: i for i, w in enumerate(self.workshops)}
+        self.order = topological_order(self.workshops)
+        self.rank = np.empty(len(self.workshops), dtype=np.int64)
+        self.rank[self.order] = np.arange(len(self.order))
+        self.hours = np.array([float(w.hours) for w in self.workshops], dtype=float)
+        self.verifies = self._verifies()
+        self.passed, self.eff = self._engineer_matrices()
+        self.cap = np.array([100.0 - e.allocated_pct for e in self.engineers])
+        self.dates = sorted({r.start_date for r in self.requirements})
+        weeks = np.array([max((d - self.today).days, 0) / 7.0 for d in self.dates])
+        self.avail = weeks * self.settings.hours_per_week  # training hours before each class
+        self.req_class = np.array(
+            [self.dates.index(r.start_date) for r in self.requirements], dtype=np.int64
+        )
+        self.req_skill = np.array([self.skill_col[r.skill_id] for r in self.requirements])
+        self.req_level = np.array([r.min_level for r in self.requirements], dtype=np.int64)
+        self.req_alloc = np.array([float(r.allocation_pct) for r in self.requirements])
+        self.req_weight = np.array(
+            [self.settings.unfilled_penalty_hours * r.importance for r in self.requirements]
+        )
+        self.on_project = np.array(
+            [
+                [r.project_id in e.assigned_projects for r in self.requirements]
+                for e in self.engineers
+            ],
+            dtype=bool,
+        ).reshape(len(self.engineers), len(self.requirements))
+
+    def _verifies(self) -> np.ndarray:
+        out = np.zeros((len(self.workshops), len(self.skill_col)), dtype=np.int64)
+        for i, w in enumerate(self.workshops):
+            for skill, level in w.verifies.items():
+                out[i, self.skill_col[skill]] = level
+        return out
+
+    def _engineer_matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        n_e, n_w = len(self.engineers), len(self.workshops)
+        passed = np.zeros((n_e, n_w), dtype=bool)
+        eff = np.zeros((n_e, len(self.skill_col)), dtype=np.int64)
+        for i, e in enumerate(self.engineers):
+            for skill, level in e.levels.items():
+                eff[i, self.skill_col[skill]] = level
+            cols = [self.ws_col[w] for w in e.passed_workshops if w in self.ws_col]
+            passed[i, cols] = True
+        # A passed workshop proves its levels even when the estimate lags behind.
+        if n_w and n_e:
+            proven = np.where(passed[:, :, None], self.verifies[None, :, :], 0).max(axis=1)
+            eff = np.maximum(eff, proven)
+        return passed, eff
+
+    def justifiers(self, skill: int, level: int, before: int | None = None) -> np.ndarray:
+        """Workshop positions verifying skill column `skill` at `level` or more (earlier ones)."""
+        ok = self.verifies[:, skill] >= level
+        if before is not None:
+            ok &= self.rank < self.rank[before]
+        return np.flatnonzero(ok)
+
+    def prereq_workshops(self, w: int) -> list[int]:
+        return [self.ws_col[p] for p in self.workshops[w].prereq_workshops if p in self.ws_col]
+
+    def prereq_levels(self, w: int) -> list[tuple[int, int]]:
+        return [(self.skill_col[s], lvl) for s, lvl in self.workshops[w].prereq_levels.items()]
+
+    @cached_property
+    def lower_bounds(self) -> np.ndarray:
+        """E x W lower bound on the hours an engineer needs to pass a workshop, prereqs included.
+
+        Infinite when no chain of workshops reaches it; infinite too for passed workshops, which
+        are never retaken. The bound takes the longest single prerequisite chain, so it never
+        exceeds the true cost and pruning on it loses no plan.
+        """
+        n_e = len(self.engineers)
+        lb = np.full((n_e, len(self.workshops)), np.inf)
+        for w in self.order:
+            need = np.zeros(n_e)
+            for p in self.prereq_workshops(w):
+                via = lb[:, p] if self.rank[p] < self.rank[w] else np.inf
+                need = np.maximum(need, np.where(self.passed[:, p], 0.0, via))
+            for s, lvl in self.prereq_levels(w):
+                js = self.justifiers(s, lvl, before=w)
+                best = lb[:, js].min(axis=1) if len(js) else np.full(n_e, np.inf)
+                need = np.maximum(need, np.where(self.eff[:, s] >= lvl, 0.0, best))
+            lb[:, w] = np.where(self.passed[:, w], np.inf, self.hours[w] + need)
+        return lb
+
+    def fixed_staff(self) -> tuple[np.ndarray, np.ndarray]:
+        """Engineers already on the project and qualified fill slots for free: (E x R mask, open).
+
+        They are fixed before the model is built: keeping them costs nothing and uses no new
+        allocation, so no optimal plan would move them.
+        """
+        qual = self.qualified
+        fixed = np.zeros_like(qual)
+        open_slots = np.zeros(len(self.requirements), dtype=np.int64)
+        for r, req in enumerate(self.requirements):
+            staff = np.flatnonzero(self.on_project[:, r] & qual[:, r])[: max(req.headcount, 0)]
+            fixed[staff, r] = True
+            open_slots[r] = max(req.headcount, 0) - len(staff)
+        return fixed, open_slots
+
+    @cached_property
+    def qualified(self) -> np.ndarray:
+        """E x R: the engineer holds the requirement's level today."""
+        return self.eff[:, self.req_skill] >= self.req_level[None, :]
+
+    @cached_property
+    def training_bound(self) -> np.ndarray:
+        """E x R lower bound on the hours to reach each requirement's level (0 if held)."""
+        lb = self.lower_bounds
+        out = np.zeros(self.qualified.shape)
+        cache: dict[tuple[int, int], np.ndarray] = {}
+        for r in range(len(self.requirements)):
+            key = (int(self.req_skill[r]), int(self.req_level[r]))
+            if key not in cache:
+                js = self.justifiers(*key)
+                cache[key] = lb[:, js].min(axis=1) if len(js) else np.full(lb.shape[0], np.inf)
+            out[:, r] = np.where(self.qualified[:, r], 0.0, cache[key])
+        return out
+
+
+def _skill_columns(
+    engineers: Sequence[EngineerIn],
+    workshops: Sequence[WorkshopIn],
+    requirements: Sequence[RequirementIn],
+) -> dict[int, int]:
+    skills: set[int] = {r.skill_id for r in requirements}
+    for w in workshops:
+        skills.update(w.verifies)
+        skills.update(w.prereq_levels)
+    for e in engineers:
+        skills.update(e.levels)
+    return {s: i for i, s in enumerate(sorted(skills))}
+
+
+CORE_PER_SLOT = 4
+
+
+@dataclass
+class _Rows:
+    """Sparse constraint rows gathered as COO triplets, assembled once at the end."""
+
+    n: int = 0
+    lo: list[np.ndarray] = field(default_factory=list)
+    hi: list[np.ndarray] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
+    cols: list[np.ndarray] = field(default_factory=list)
+    vals: list[np.ndarray] = field(default_factory=list)
+
+    def new(self, count: int, lo: float | np.ndarray, hi: float | np.ndarray) -> np.ndarray:
+        ids = np.arange(self.n, self.n + count)
+        self.n += count
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (count,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (count,)))
+        return ids
+
+    def coef(self, rows: np.ndarray, cols: np.ndarray, val: float | np.ndarray) -> None:
+        keep = cols >= 0
+        self.rows.append(rows[keep])
+        self.cols.append(cols[keep])
+        self.vals.append(np.broadcast_to(np.asarray(val, dtype=float), rows.shape)[keep])
+
+
+@dataclass
+class Model:
+    """Column layout of the MILP: x (engineer fills requirement), t (workshop done by a date), u."""
+
+    xe: np.ndarray  # engineer of each x column
+    xr: np.ndarray  # requirement of each x column
+    te: np.ndarray  # engineer, workshop and date class of each t column
+    tw: np.ndarray
+    tk: np.ndarray
+    fixed: np.ndarray  # E x R already-staffed mask
+    open_slots: np.ndarray
+    cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rows: _Rows = field(default_factory=_Rows)
+
+    @property
+    def nx(self) -> int:
+        return len(self.xe)
+
+    @property
+    def nt(self) -> int:
+        return len(self.te)
+
+
+def build_model(inst: Instance, core: int = CORE_PER_SLOT) -> Model:
+    """Prune impossible pairs, then lay out the columns and the rows of the MILP.
+
+    Engineers who would need training are kept, per requirement, only among the `core` x open
+    slots cheapest by their training lower bound (plus ties); `core <= 0` keeps them all.
+    """
+    fixed, open_slots = inst.fixed_staff()
+    alloc_ok = inst.on_project | (inst.req_alloc[None, :] <= inst.cap[:, None] + 1e-9)
+    bound = inst.training_bound
+    in_time = bound <= inst.avail[inst.req_class][None, :] + 1e-9
+    cand = in_time & alloc_ok & ~fixed & (open_slots > 0)[None, :]
+    xe, xr = np.nonzero(cand & (inst.qualified | _trainee_core(bound, cand, open_slots, core)))
+    te, tw, tk = _training_columns(inst, xe, xr)
+    model = Model(xe, xr, te, tw, tk, fixed, open_slots)
+    n_col = model.nx + model.nt + len(inst.requirements)
+    model.cost = np.zeros(n_col)
+    model.upper = np.ones(n_col)
+    model.upper[model.nx + model.nt :] = open_slots
+    model.cost[model.nx + model.nt :] = inst.req_weight
+    _fill_rows(inst, model)
+    _allocation_rows(inst, model)
+    tidx = np.full((len(inst.engineers), len(inst.workshops), len(inst.dates)), -1, dtype=np.int64)
+    tidx[te, tw, tk] = model.nx + np.arange(model.nt)
+    _skill_rows(inst, model, tidx)
+    _prerequisite_rows(inst, model, tidx)
+    _timeline_rows(inst, model)
+    return model
+
+
+def _trainee_core(
+    bound: np.ndarray, cand: np.ndarray, open_slots: np.ndarray, core: int
+) -> np.ndarray:
+    """E x R mask of the trainees worth modelling: the cheapest few per requirement."""
+    keep = np.zeros_like(cand)
+    trainable = cand & (bound > 0)
+    for r in np.flatnonzero(trainable.any(axis=0)):
+        es = np.flatnonzero(trainable[:, r])
+        size = len(es) if core <= 0 else core * int(open_slots[r])
+        if size < len(es):
+            cut = np.partition(bound[es, r], size - 1)[size - 1]
+            es = es[bound[es, r] <= cut]
+        keep[es, r] = True
+    return keep
+
+
+def _training_columns(
+    inst: Instance, xe: np.ndarray, xr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """t[e, w, k] = 1 when engineer e has passed w by date class k; only useful triples exist.
+
+    A triple exists when a candidate slot of e at exactly class k could lean on w (directly or
+    through prerequisites) and w fits before class k's date. Done-by-k for other classes is
+    read off the latest existing class before it, so nothing is lost.
+    """
+    n_e, n_w, n_k = len(inst.engineers), len(inst.workshops), len(inst.dates)
+    lb = inst.lower_bounds
+    train = ~inst.qualified[xe, xr]
+    rel = np.zeros((n_e, n_w, n_k), dtype=bool)
+    for r in np.unique(xr[train]):
+        es = xe[train & (xr == r)]
+        k = int(inst.req_class[r])
+        for j in inst.justifiers(int(inst.req_skill[r]), int(inst.req_level[r])):
+            rel[es, j, k] = True
+    for w in reversed(inst.order):
+        rw = rel[:, w, :] & (lb[:, w, None] <= inst.avail[None, :] + 1e-9)
+        rel[:, w, :] = rw
+        if not rw.any():
+            continue
+        for p in inst.prereq_workshops(w):
+            rel[:, p, :] |= rw & ~inst.passed[:, p, None]
+        for s, lvl in inst.prereq_levels(w):
+            via = rw & (inst.eff[:, s] < lvl)[:, None]
+            for j in inst.justifiers(s, lvl, before=w):
+                rel[:, j, :] |= via
+    te, tw, tk = np.nonzero(rel & ~inst.passed[:, :, None])
+    return te, tw, tk
+
+
+def _fill_rows(inst: Instance, model: Model) -> None:
+    """Each requirement: filled slots + unfilled slots = open slots."""
+    n_r = len(inst.requirements)
+    ids = model.rows.new(n_r, model.open_slots, model.open_slots)
+    model.rows.coef(ids[model.xr], np.arange(model.nx), 1.0)
+    model.rows.coef(ids, model.nx + model.nt + np.arange(n_r), 1.0)
+
+
+def _allocation_rows(inst: Instance, model: Model) -> None:
+    """New projects' allocations fit in what the engineer has left (own projects cost none)."""
+    new = ~inst.on_project[model.xe, model.xr]
+    cols = np.flatnonzero(new)
+    load = np.bincount(
+        model.xe[cols], weights=inst.req_alloc[model.xr[cols]], minlength=len(inst.engineers)
+    )
+    tight = np.flatnonzero(load > inst.cap + 1e-9)
+    if not len(tight):
+        return
+    row_of = np.full(len(inst.engineers), -1)
+    row_of[tight] = model.rows.new(len(tight), -np.inf, inst.cap[tight])
+    cols = cols[row_of[model.xe[cols]] >= 0]
+    model.rows.coef(row_of[model.xe[cols]], cols, inst.req_alloc[model.xr[cols]])
+
+
+def _skill_rows(inst: Instance, model: Model, tidx: np.ndarray) -> None:
+    """x[e, r] <= sum of t[e, w, k(r)] over workshops w proving r's level, when e lacks it."""
+    cols = np.flatnonzero(~inst.qualified[model.xe, model.xr])
+    ids = model.rows.new(len(cols), -np.inf, 0.0)
+    model.rows.coef(ids, cols, 1.0)
+    xr = model.xr[cols]
+    for r in np.unique(xr):
+        sel = xr == r
+        es, k = model.xe[cols[sel]], int(inst.req_class[r])
+        for j in inst.justifiers(int(inst.req_skill[r]), int(inst.req_level[r])):
+            model.rows.coef(ids[sel], tidx[es, j, k], -1.0)
+
+
+def _prerequisite_rows(inst: Instance, model: Model, tidx: np.ndarray) -> None:
+    """t[e, w, k] needs each missing prereq workshop and each missing prereq level by k too."""
+    by_w = np.argsort(model.tw, kind="stable")
+    bounds = np.searchsorted(model.tw[by_w], np.arange(len(inst.workshops) + 1))
+    for w in range(len(inst.workshops)):
+        cols = by_w[bounds[w] : bounds[w + 1]]
+        if not len(cols):
+            continue
+        es, ks, tcols = model.te[cols], model.tk[cols], model.nx + cols
+        for p in inst.prereq_workshops(w):
+            sel = ~inst.passed[es, p]
+            ids = model.rows.new(int(sel.sum()), -np.inf, 0.0)
+            model.rows.coef(ids, tcols[sel], 1.0)
+            model.rows.coef(ids, tidx[es[sel], p, ks[sel]], -1.0)
+        for s, lvl in inst.prereq_levels(w):
+            sel = inst.eff[es, s] < lvl
+            ids = model.rows.new(int(sel.sum()), -np.inf, 0.0)
+            model.rows.coef(ids, tcols[sel], 1.0)
+            for j in inst.justifiers(s, lvl, before=w):
+                model.rows.coef(ids, tidx[es[sel], j, ks[sel]], -1.0)
+
+
+def _timeline_rows(inst: Instance, model: Model) -> None:
+    """Nesting (done by k implies done by later k), hours by each date, cost at the last date."""
+    t0 = model.nx
+    same = (model.te[:-1] == model.te[1:]) & (model.tw[:-1] == model.tw[1:])
+    nxt = np.flatnonzero(same)
+    ids = model.rows.new(len(nxt), -np.inf, 0.0)
+    model.rows.coef(ids, t0 + nxt, 1.0)
+    model.rows.coef(ids, t0 + nxt + 1, -1.0)
+    last = np.ones(model.nt, dtype=bool)
+    last[nxt] = False
+    model.cost[t0 : t0 + model.nt] = np.where(last, inst.hours[model.tw], 0.0)
+    _capacity_rows(inst, model, np.where(same, model.tk[1:], len(inst.dates)))
+
+
+def _capacity_rows(inst: Instance, model: Model, k_next: np.ndarray) -> None:
+    """Hours of everything done by each class k of an engineer fit before k's date.
+
+    Workshop w counts at k through its column at the latest class <= k, valid until k_next.
+    """
+    n_e, n_k = len(inst.engineers), len(inst.dates)
+    k_next = np.append(k_next, n_k) if len(k_next) < model.nt else k_next
+    hours = inst.hours[model.tw]
+    has = np.zeros((n_e, n_k), dtype=bool)
+    has[model.te, model.tk] = True
+    spans = [np.flatnonzero((model.tk <= k) & (k < k_next) & has[model.te, k]) for k in range(n_k)]
+    total = np.zeros((n_e, n_k))
+    for k, cols in enumerate(spans):
+        total[:, k] = np.bincount(model.te[cols], weights=hours[cols], minlength=n_e)
+    tight = has & (total > inst.avail[None, :] + 1e-9)
+    row_of = np.full((n_e, n_k), -1)
+    e_t, k_t = np.nonzero(tight)
+    row_of[e_t, k_t] = model.rows.new(len(e_t), -np.inf, inst.avail[k_t])
+    for k, cols in enumerate(spans):
+        rows = row_of[model.te[cols], k]
+        keep = rows >= 0
+        model.rows.coef(rows[keep], model.nx + cols[keep], hours[cols[keep]])

@@ -1,0 +1,104 @@
+"""Read models for the home pages: an engineer's progress, a manager's teams, the organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Project,
+    Role,
+    SkillEvidence,
+    Team,
+    TeamMembership,
+    User,
+    Workshop,
+    WorkshopProgress,
+)
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    workshop_slug: str
+    workshop_title: str
+    attempts: int
+    best_score: float
+    passed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    id: int
+    name: str
+    engineers: int
+    managers: int
+    projects: int
+
+
+def engineer_progress(session: Session, user_id: int) -> list[ProgressRow]:
+    rows = session.execute(
+        select(
+            Workshop.slug,
+            Workshop.title,
+            WorkshopProgress.attempts,
+            WorkshopProgress.best_score,
+            WorkshopProgress.passed_at,
+        )
+        .join(Workshop, Workshop.id == WorkshopProgress.workshop_id)
+        .where(WorkshopProgress.user_id == user_id)
+        .order_by(WorkshopProgress.updated_at.desc())
+    )
+    return [ProgressRow(*row) for row in rows]
+
+
+def evidence_count(session: Session, user_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(SkillEvidence).where(SkillEvidence.user_id == user_id)
+        )
+        or 0
+    )
+
+
+def team_rows(session: Session, team_ids: set[int] | None) -> list[TeamRow]:
+    """Teams with head counts; ``None`` means every team (for admins)."""
+    members = (
+        select(
+            TeamMembership.team_id,
+            func.sum(case((TeamMembership.is_manager.is_(True), 0), else_=1)).label("eng"),
+            func.count().label("all"),
+        )
+        .group_by(TeamMembership.team_id)
+        .subquery()
+    )
+    projects = select(Project.team_id, func.count().label("n")).group_by(Project.team_id).subquery()
+    query = (
+        select(Team.id, Team.name, members.c.eng, members.c.all, projects.c.n)
+        .outerjoin(members, members.c.team_id == Team.id)
+        .outerjoin(projects, projects.c.team_id == Team.id)
+        .order_by(Team.name)
+    )
+    if team_ids is not None:
+        query = query.where(Team.id.in_(team_ids))
+    return [
+        TeamRow(tid, name, int(eng or 0), int(total or 0) - int(eng or 0), int(n or 0))
+        for tid, name, eng, total, n in session.execute(query)
+    ]
+
+
+def organisation_counts(session: Session) -> dict[str, int]:
+    by_role = dict(session.execute(select(User.role, func.count()).group_by(User.role)).all())
+    return {
+        "engineers": by_role.get(Role.ENGINEER.value, 0),
+        "managers": by_role.get(Role.MANAGER.value, 0),
+        "admins": by_role.get(Role.ADMIN.value, 0),
+        "teams": session.scalar(select(func.count()).select_from(Team)) or 0,
+        "projects": session.scalar(select(func.count()).select_from(Project)) or 0,
+        "workshops": session.scalar(
+            select(func.count()).select_from(Workshop).where(Workshop.archived.is_(False))
+        )
+        or 0,
+    }

@@ -1,0 +1,29 @@
+"""Template helpers: the role-based navigation and small formatting filters."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.services.overview import ProgressRow
+
+ALL = ("engineer", "manager", "admin")
+# (endpoint, label, roles that see it), in menu order.
+NAV_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("main.home", "Home", ALL),
+    ("admin.users", "People", ("admin",)),
+    ("admin.import_roster", "Import roster", ("admin",)),
+    ("admin.audit_log", "Audit log", ("admin",)),
+]
+
+
+def progress_cells(row: ProgressRow) -> list[str]:
+    passed = row.passed_at.strftime("%Y-%m-%d") if row.passed_at else "not yet"
+    return [row.workshop_title, str(row.attempts), f"{row.best_score:.0%}", passed]
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters["progress_cells"] = progress_cells
+
+    @app.context_processor
+    def navigation() -> dict[str, object]:
+        return {"nav_items": lambda: [i for i in NAV_ITEMS if i[0] in app.view_functions]}
