@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, url_for
 
 from webapp.services.overview import ProgressRow
 
@@ -21,8 +21,14 @@ def progress_cells(row: ProgressRow) -> list[str]:
     return [row.workshop_title, str(row.attempts), f"{row.best_score:.0%}", passed]
 
 
+def asset_url(path: str) -> str:
+    """URL of a front-end package file copied into static/build/ by ``python -m webapp.assets``."""
+    return url_for("static", filename=f"build/{path}")
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["progress_cells"] = progress_cells
+    app.jinja_env.globals["asset_url"] = asset_url
 
     @app.context_processor
     def navigation() -> dict[str, object]:
