@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
     _register_hooks(app)
+    _register_queue(app)
     _register_cli(app)
     return app
 
@@ -118,6 +119,12 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(enforce_login)
     app.after_request(set_security_headers)
     register_templating(app)
+
+
+def _register_queue(app: Flask) -> None:
+    from webapp.tasks import configure_queue
+
+    configure_queue(app)
 
 
 def _register_cli(app: Flask) -> None:

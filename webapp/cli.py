@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,10 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
 
-from webapp.extensions import db
+from webapp import tasks
+from webapp.extensions import db, queue
+from webapp.grading.autograde import grade_files
+from webapp.grading.notebook import InvalidNotebook
 from webapp.services import accounts, demo, roster, taxonomy
 from webapp.services.errors import DomainError, RowErrors
 
@@ -112,11 +117,26 @@ def import_roster_command(csv_file: Any) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option(
+    "--grading/--no-grading",
+    default=True,
+    show_default=True,
+    help="Also run a grading worker (turn off when dedicated workers run elsewhere).",
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Run Skillforge with gunicorn (see docs/deployment.md for production)."""
+def serve_command(host: str, port: int, workers: int, grading: bool) -> None:
+    """Run Skillforge with gunicorn, plus a grading worker (docs/deployment.md for production)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     engine = db.engine
+    engine.dispose()
+    if grading:
+        grader = multiprocessing.get_context("fork").Process(
+            target=run_worker,
+            args=(app, int(app.config["GRADER_WORKERS"])),
+            daemon=True,
+            name="skillforge-grading",
+        )
+        grader.start()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -132,9 +152,62 @@ def serve_command(host: str, port: int, workers: int) -> None:
             return app  # type: ignore[no-any-return]
 
     click.echo(f"Skillforge is running at http://{host}:{port}/  (Ctrl-C stops it)")
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        if grading:
+            grader.terminate()
+
+
+@click.command("worker")
+@click.option("--workers", type=int, default=None, help="Grading threads (GRADER_WORKERS).")
+@with_appcontext
+def worker_command(workers: int | None) -> None:
+    """Run a grading worker: takes jobs from the queue (SQLite or Redis) until stopped."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, workers or int(app.config["GRADER_WORKERS"]))
+
+
+def run_worker(app: Flask, workers: int) -> None:
+    tasks.bind_app(app)
+    probe = tasks.get_grader(app)  # refuse to start without a sandbox, and warm the pool now
+    click.echo(
+        f"Grading worker ready: sandbox {probe.backend}, {workers} thread(s), "
+        f"queue {type(queue.storage).__name__}"
+    )
+    try:
+        queue.create_consumer(workers=workers, worker_type="thread").run()
+    finally:
+        tasks.close_grader()
+
+
+@click.command("grade")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("submission", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@with_appcontext
+def grade_command(source: Path, submission: Path, as_json: bool) -> None:
+    """Grade SUBMISSION against the nbgrader SOURCE notebook, in the sandbox."""
+    try:
+        result = grade_files(source, submission, tasks.grader_config(current_app))
+    except InvalidNotebook as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    for gid, cell in result.cells.items():
+        points = "needs review" if cell.points is None else f"{cell.points:g}/{cell.max_points:g}"
+        click.echo(f"{gid:<32} {cell.status:<8} {points}  {cell.message or ''}".rstrip())
+    click.echo(f"Total: {result.total:g} / {result.max_total:g}  (sandbox: {result.sandbox})")
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_command, demo_command, users_cli, serve_command):
+    for command in (
+        init_command,
+        demo_command,
+        users_cli,
+        serve_command,
+        worker_command,
+        grade_command,
+    ):
         app.cli.add_command(command)

@@ -40,3 +40,18 @@ COURSES_PATH: str | None = None
 
 # Privacy: managers see team aggregates only for groups at least this large.
 MIN_AGGREGATE_GROUP = 3
+
+# The grading queue (Huey): None means a SQLite file in instance/, or Redis when REDIS_URL is set;
+# "redis://…" or "sqlite:///path" choose explicitly.
+QUEUE_URL: str | None = None
+# Grading workers (threads per `flask worker` process) and the sandbox.
+GRADER_WORKERS = 2
+GRADER_KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
+GRADER_CELL_TIMEOUT = 30
+GRADER_NOTEBOOK_TIMEOUT = 600
+GRADER_MEMORY_MB = 2048
+GRADER_POOL_SIZE = 2
+# Refuse to grade without a sandbox unless this is set (logged loudly, shown on the admin page).
+GRADER_ALLOW_UNSANDBOXED = False
+# A running job whose worker went silent this long is run again (seconds).
+GRADER_LEASE_S = 900

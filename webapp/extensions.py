@@ -9,6 +9,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from huey import Huey
+from huey.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -34,3 +36,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 bootstrap = Bootstrap5()
+# The grading queue. Its storage is chosen by the factory (SQLite in instance/ by default, Redis
+# at scale); until then it holds jobs in memory, so importing this module does no I/O.
+queue = Huey("skillforge", results=False, storage_class=MemoryStorage)

@@ -1,0 +1,133 @@
+"""Submissions, progress and reviews, with grades given directly (no sandbox needed here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import nbformat
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import Org, make_notebook_version, nbgrader_notebook
+from webapp.extensions import db as _db
+from webapp.models import SkillEvidence, Submission, WorkshopProgress
+from webapp.services import progress, reviews, submissions
+from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
+from webapp.services.progress import NotebookScore, workshop_share
+
+SOURCE = nbgrader_notebook("def f():\n    return 1", "assert f() == 1", "assert f() + 1 == 2")
+
+
+def outcome(points: float | None, status: str) -> submissions.Outcome:
+    cell = submissions.CellOutcome("check", points, 2.0, status, None)
+    return submissions.Outcome((cell,), (), {}, "bwrap-root", "test")
+
+
+def graded(user_id: int, points: float | None, status: str = "passed", mode: str = "final"):  # noqa: ANN201
+    version = _db.session.scalar(select(submissions.NotebookVersion)) or make_notebook_version(
+        SOURCE
+    )
+    user = _db.session.get(submissions.User, user_id)
+    nb = submissions.notebook_from_answers(version.student, {"answer": "def f():\n    return 1"})
+    sub = submissions.create_submission(_db.session, user=user, version=version, nb=nb, mode=mode)
+    assert submissions.claim(_db.session, sub.id, now=datetime.now(UTC), lease=timedelta(minutes=5))
+    submissions.record_outcome(_db.session, sub, outcome(points, status))
+    progress.update_progress(_db.session, sub)
+    return sub
+
+
+def test_workshop_share_weights_notebooks_by_points_and_needs_all_attempted() -> None:
+    scores = [NotebookScore(1, 10, 1.0), NotebookScore(2, 30, 0.5)]
+    assert workshop_share(scores) == (pytest.approx(25 / 40), True)
+    assert workshop_share([NotebookScore(1, 10, 1.0), NotebookScore(2, 30, None)]) == (0.25, False)
+    assert workshop_share([]) == (0.0, False)
+
+
+def test_best_attempt_counts_and_a_pass_appends_evidence_once(org: Org) -> None:
+    first = graded(org.engineer.id, 1.0, "partial")
+    row = _db.session.scalar(select(WorkshopProgress))
+    assert row is not None and row.best_score == 0.5 and row.passed_at is None and row.attempts == 1
+    graded(org.engineer.id, 2.0)
+    graded(org.engineer.id, 0.0, "failed")
+    _db.session.refresh(row)
+    assert row.best_score == 1.0 and row.passed_at is not None and row.attempts == 3
+    assert first.id  # the first attempt is kept
+    assert _db.session.scalar(select(func.count(Submission.id))) == 3
+
+
+def test_run_tests_mode_does_not_count_as_an_attempt(org: Org) -> None:
+    graded(org.engineer.id, 2.0, mode="check")
+    row = _db.session.scalar(select(WorkshopProgress))
+    assert row is not None and row.attempts == 0 and row.passed_at is None
+
+
+def test_answers_for_unknown_cells_are_refused(db: object) -> None:
+    version = make_notebook_version(SOURCE)
+    with pytest.raises(InvalidInput, match="do not belong"):
+        submissions.notebook_from_answers(version.student, {"nope": "x"})
+
+
+def test_upload_of_another_notebook_is_refused_with_the_reason(db: object) -> None:
+    version = make_notebook_version(SOURCE)
+    with pytest.raises(InvalidInput, match="not a notebook"):
+        submissions.parse_upload(b"{not json", version)
+    other = nbgrader_notebook("x = 1", "assert x", "assert x")
+    other["cells"][0]["metadata"]["nbgrader"]["grade_id"] = "other_answer"
+    other["cells"][1]["metadata"]["nbgrader"]["grade_id"] = "other_check"
+    with pytest.raises(InvalidInput, match="cannot be graded here"):
+        submissions.parse_upload(nbformat.writes(nbformat.from_dict(other)).encode(), version)
+
+
+def test_draft_autosave_keeps_the_latest_answers(org: Org) -> None:
+    version = make_notebook_version(SOURCE)
+    submissions.save_draft(_db.session, user=org.engineer, version=version, answers={"answer": "a"})
+    submissions.save_draft(_db.session, user=org.engineer, version=version, answers={"answer": "b"})
+    draft = submissions.load_draft(
+        _db.session, user_id=org.engineer.id, notebook_id=version.notebook_id
+    )
+    assert draft == {"answer": "b"}
+
+
+def test_manager_reviews_a_written_answer_and_the_total_updates(org: Org) -> None:
+    sub = graded(org.engineer.id, None, "manual")
+    assert sub.needs_review and sub.score == 0
+    queue = reviews.pending(_db.session, org.manager)
+    assert [p.submission_id for p in queue] == [sub.id]
+    assert reviews.pending(_db.session, org.other_manager) == []
+    with pytest.raises(PermissionDenied):
+        reviews.grade_answer(
+            _db.session,
+            result_id=queue[0].result_id,
+            points=1,
+            comment="",
+            reviewer=org.other_manager,
+        )
+    with pytest.raises(InvalidInput, match="between 0 and 2"):
+        reviews.grade_answer(
+            _db.session, result_id=queue[0].result_id, points=3, comment="", reviewer=org.manager
+        )
+    reviews.grade_answer(
+        _db.session,
+        result_id=queue[0].result_id,
+        points=2,
+        comment="Clear reasoning.",
+        reviewer=org.manager,
+    )
+    _db.session.refresh(sub)
+    assert sub.score == 2 and not sub.needs_review
+    assert reviews.pending(_db.session, org.admin) == []
+    with pytest.raises(NotFound):
+        reviews.grade_answer(
+            _db.session, result_id=10_000, points=1, comment="", reviewer=org.admin
+        )
+
+
+def test_engineer_cannot_review_even_their_own_answer(org: Org) -> None:
+    sub = graded(org.engineer.id, None, "manual")
+    result_id = reviews.pending(_db.session, org.admin)[0].result_id
+    with pytest.raises(PermissionDenied):
+        reviews.grade_answer(
+            _db.session, result_id=result_id, points=2, comment="", reviewer=org.engineer
+        )
+    assert sub.score == 0
+    assert _db.session.scalar(select(func.count(SkillEvidence.id))) == 0

@@ -1,0 +1,232 @@
+"""Grading off the request thread: the queue (SQLite and Redis), workers, and recovery.
+
+These run real notebooks in the real sandbox through real queue storage.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import func, select
+
+from tests.conftest import make_notebook_version, make_user, nbgrader_notebook
+from webapp import tasks
+from webapp.extensions import db as _db
+from webapp.extensions import queue
+from webapp.models import (
+    EvidenceSource,
+    ExerciseResult,
+    Skill,
+    SkillCategory,
+    SkillEvidence,
+    Submission,
+    WorkshopProgress,
+)
+from webapp.services import submissions
+
+pytestmark = pytest.mark.sandbox
+ADD = nbgrader_notebook(
+    "def add(a, b):\n    return a + b", "assert add(1, 2) == 3", "assert add(-1, 1) == 0"
+)
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _db.session.rollback()  # see other connections' commits
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def status_of(submission_id: int) -> str:
+    return _db.session.scalar(select(Submission.status).where(Submission.id == submission_id)) or ""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_grader() -> Iterator[None]:
+    """The worker-process grader is shared by this module's tests, then shut down."""
+    yield
+    tasks.close_grader()
+
+
+@pytest.fixture()
+def skill(db: object) -> Skill:
+    category = SkillCategory(code="data", name="Data")
+    skill = Skill(code="adding", name="Adding", category=category)
+    _db.session.add(skill)
+    _db.session.flush()
+    return skill
+
+
+def stored_submission(
+    version_source: dict[str, object],
+    answer: str,
+    *,
+    skill: Skill | None = None,
+    mode: str = "final",
+) -> Submission:
+    """An engineer's submission, stored and committed as the web layer does before queueing."""
+    number = (_db.session.scalar(select(func.count(Submission.id))) or 0) + 1
+    version = make_notebook_version(version_source, slug=f"adding-{number}", skill=skill)
+    user = make_user(email=f"e{version.id}@example.com")
+    nb = submissions.notebook_from_answers(version.student, {"answer": answer})
+    submission = submissions.create_submission(
+        _db.session, user=user, version=version, nb=nb, mode=mode
+    )
+    _db.session.commit()
+    return submission
+
+
+@pytest.fixture()
+def consumer(app: Flask, db: object) -> Iterator[None]:
+    """A grading worker (one thread) consuming the queue inside this test process."""
+    tasks.bind_app(app)
+    worker = queue.create_consumer(workers=1, worker_type="thread", periodic=False)
+    worker.start()
+    yield
+    worker.stop(graceful=True)
+    queue.flush()
+
+
+def test_passing_submission_is_graded_through_the_queue_and_verifies_the_skill(
+    consumer: None, skill: Skill
+) -> None:
+    submission = stored_submission(ADD, "def add(a, b):\n    return a + b", skill=skill)
+    assert status_of(submission.id) == "queued"  # stored before it is queued
+    tasks.grade_submission(submission.id)
+    wait_for(lambda: status_of(submission.id) == "graded", "the grade")
+    graded = _db.session.get(Submission, submission.id)
+    assert graded is not None and graded.score == 2 and graded.sandbox == "bwrap-root"
+    progress = _db.session.scalar(
+        select(WorkshopProgress).where(WorkshopProgress.user_id == graded.user_id)
+    )
+    assert progress is not None and progress.passed_at is not None and progress.best_score == 1
+    evidence = _db.session.scalar(
+        select(SkillEvidence).where(SkillEvidence.user_id == graded.user_id)
+    )
+    assert evidence is not None
+    assert (evidence.source, evidence.level, evidence.submission_id) == (
+        EvidenceSource.WORKSHOP.value,
+        3,
+        submission.id,
+    )
+
+
+def test_failing_submission_scores_zero_and_earns_no_evidence(consumer: None, skill: Skill) -> None:
+    submission = stored_submission(ADD, "def add(a, b):\n    return a - b", skill=skill)
+    tasks.grade_submission(submission.id)
+    wait_for(lambda: status_of(submission.id) == "graded", "the grade")
+    result = _db.session.scalar(
+        select(ExerciseResult).where(ExerciseResult.submission_id == submission.id)
+    )
+    assert result is not None and result.points == 0 and result.status == "failed"
+    assert "AssertionError" in (result.message or "")
+    assert "add(-1, 1)" not in (result.message or "")  # the hidden test stays hidden
+    assert _db.session.scalar(select(func.count(SkillEvidence.id))) == 0
+
+
+def test_grading_the_same_submission_twice_gives_one_result(app: Flask, db: object) -> None:
+    submission = stored_submission(ADD, "def add(a, b):\n    return a + b")
+    assert tasks.run_grading(submission.id) is True
+    assert tasks.run_grading(submission.id) is False
+    count = _db.session.scalar(
+        select(func.count(ExerciseResult.id)).where(ExerciseResult.submission_id == submission.id)
+    )
+    assert count == 1
+
+
+def test_redis_queue_feeds_a_worker(app: Flask, db: object) -> None:
+    url, original = "redis://127.0.0.1:6379/15", app.config["QUEUE_URL"]
+    redis.Redis.from_url(url).flushdb()
+    app.config["QUEUE_URL"] = url
+    tasks.configure_queue(app)
+    try:
+        submission = stored_submission(ADD, "def add(a, b):\n    return a + b")
+        tasks.grade_submission(submission.id)
+        assert queue.pending_count() == 1  # the job sits in Redis until a worker takes it
+        tasks.bind_app(app)
+        worker = queue.create_consumer(workers=1, worker_type="thread", periodic=False)
+        worker.start()
+        try:
+            wait_for(lambda: status_of(submission.id) == "graded", "the grade from Redis")
+        finally:
+            worker.stop(graceful=True)
+        assert queue.pending_count() == 0
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        app.config["QUEUE_URL"] = original
+        tasks.configure_queue(app)
+
+
+def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: object) -> None:
+    slow = "import time\ntime.sleep(4)\ndef add(a, b):\n    return a + b"
+    submission = stored_submission(ADD, slow)
+    env = {
+        **os.environ,
+        "SKILLFORGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SKILLFORGE_QUEUE_URL": app.config["QUEUE_URL"],
+        "SKILLFORGE_SECRET_KEY": "test",
+        "SKILLFORGE_GRADER_LEASE_S": "3",
+        "SKILLFORGE_GRADER_POOL_SIZE": "1",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "worker", "--workers", "1"]
+    tasks.grade_submission(submission.id)
+    first = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: status_of(submission.id) == "running", "the first worker to start")
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-job
+        first.wait()
+    assert status_of(submission.id) == "running"
+    second = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        app.config["GRADER_LEASE_S"] = 3
+        with app.app_context():
+            wait_for(lambda: bool(tasks.requeue_stalled()), "the lease to run out", timeout=30)
+        wait_for(lambda: status_of(submission.id) == "graded", "the second worker's grade")
+    finally:
+        app.config["GRADER_LEASE_S"] = 900
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+    graded = _db.session.get(Submission, submission.id)
+    assert graded is not None and graded.score == 2
+    count = _db.session.scalar(
+        select(func.count(ExerciseResult.id)).where(ExerciseResult.submission_id == submission.id)
+    )
+    assert count == 1
+
+
+def test_stalled_lists_only_lost_jobs(db: object) -> None:
+    now = datetime.now(UTC)
+    fresh = stored_submission(ADD, "pass")
+    old_running = stored_submission(ADD, "pass")
+    old_running.status, old_running.started_at = "running", now - timedelta(hours=1)
+    _db.session.commit()
+    found = submissions.stalled(
+        _db.session, now=now, lease=timedelta(minutes=15), queued_for=timedelta(minutes=2)
+    )
+    assert found == [old_running.id]
+    assert fresh.id not in found

@@ -1,0 +1,1 @@
+"""Grading engine: nbgrader-format notebooks, the kernel sandbox, the warm pool and scoring."""

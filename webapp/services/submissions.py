@@ -1,0 +1,225 @@
+"""Submissions: storing a notebook for grading, claiming it once, and recording its grade.
+
+A submission is stored (status ``queued``) and committed before its job is queued. A worker
+claims it with one conditional UPDATE, so two workers never grade it at once; a claim whose lease
+ran out (the worker died) can be claimed again, which is how a lost job runs again. Recording
+replaces nothing: a submission is graded exactly once.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from webapp.grading import notebook as nbg
+from webapp.models import (
+    Draft,
+    Exercise,
+    ExerciseResult,
+    Notebook,
+    NotebookVersion,
+    Submission,
+    SubmissionMode,
+    SubmissionStatus,
+    User,
+)
+from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """What a grader said about one exercise (decoupled from the grader's own classes)."""
+
+    grade_id: str
+    points: float | None
+    max_points: float
+    status: str
+    message: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    cells: tuple[CellOutcome, ...]
+    tampered: tuple[str, ...]
+    feedback: dict[str, Any]
+    sandbox: str
+    grader_version: str
+
+
+def current_version(session: Session, notebook_id: int) -> NotebookVersion:
+    """The version engineers work on now; raises NotFound for an unknown or archived notebook."""
+    nb = session.get(Notebook, notebook_id)
+    if nb is None or nb.archived or nb.current_hash is None:
+        raise NotFound("That notebook is not in the catalog (any more).")
+    version = session.scalar(
+        select(NotebookVersion).where(
+            NotebookVersion.notebook_id == nb.id, NotebookVersion.content_hash == nb.current_hash
+        )
+    )
+    if version is None:
+        raise NotFound("That notebook has no current version; ask an admin to sync the catalog.")
+    return version
+
+
+def notebook_from_answers(student: dict[str, Any], answers: dict[str, str]) -> NotebookNode:
+    """The student version with the engineer's answers (by solution cell grade_id) filled in."""
+    nb = nbformat.from_dict(copy.deepcopy(student))
+    known = set()
+    for cell in nb.cells:
+        gid = nbg.grade_id(cell)
+        if gid and nbg.is_solution(cell):
+            known.add(gid)
+            if gid in answers:
+                cell.source = answers[gid]
+    unknown = sorted(set(answers) - known)
+    if unknown:
+        raise InvalidInput(f"These answers do not belong to this notebook: {', '.join(unknown)}.")
+    return nb
+
+
+def parse_upload(data: bytes, version: NotebookVersion) -> NotebookNode:
+    """Check an uploaded .ipynb against the notebook; raises InvalidInput saying what is wrong."""
+    try:
+        nb = nbg.read_notebook(data)
+    except nbg.InvalidNotebook as exc:
+        raise InvalidInput(f"The file is not a notebook Skillforge can grade: {exc}") from exc
+    problems = nbg.submission_problems(nbformat.from_dict(version.source), nb)
+    if problems:
+        raise InvalidInput("This notebook cannot be graded here: " + " ".join(problems))
+    return nb
+
+
+def create_submission(
+    session: Session, *, user: User, version: NotebookVersion, nb: NotebookNode, mode: str
+) -> Submission:
+    """Store a notebook to grade; the caller commits, then queues ``submission.id``."""
+    if mode not in (SubmissionMode.CHECK.value, SubmissionMode.FINAL.value):
+        raise InvalidInput("Choose 'Run tests' or 'Submit'.")
+    submission = Submission(
+        user_id=user.id,
+        version_id=version.id,
+        mode=mode,
+        status=SubmissionStatus.QUEUED.value,
+        notebook=dict(nb),
+        max_score=version.max_points,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def claim(session: Session, submission_id: int, *, now: datetime, lease: timedelta) -> bool:
+    """Mark a submission as running for this worker; False when another worker holds it or
+    it is already graded. A running claim older than ``lease`` is taken over."""
+    result = session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            or_(
+                Submission.status == SubmissionStatus.QUEUED.value,
+                (Submission.status == SubmissionStatus.RUNNING.value)
+                & (Submission.started_at < now - lease),
+            ),
+        )
+        .values(status=SubmissionStatus.RUNNING.value, started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def stalled(
+    session: Session, *, now: datetime, lease: timedelta, queued_for: timedelta
+) -> list[int]:
+    """Submissions whose job was lost: running past the lease, or queued for too long."""
+    rows = session.scalars(
+        select(Submission.id).where(
+            or_(
+                (Submission.status == SubmissionStatus.RUNNING.value)
+                & (Submission.started_at < now - lease),
+                (Submission.status == SubmissionStatus.QUEUED.value)
+                & (Submission.submitted_at < now - queued_for),
+            )
+        )
+    )
+    return list(rows)
+
+
+def record_outcome(session: Session, submission: Submission, outcome: Outcome) -> None:
+    """Store the grade of a claimed submission: one result per exercise, totals, feedback."""
+    exercise_ids = dict(
+        session.execute(
+            select(Exercise.grade_id, Exercise.id).where(
+                Exercise.version_id == submission.version_id
+            )
+        ).all()
+    )
+    for cell in outcome.cells:
+        session.add(
+            ExerciseResult(
+                submission_id=submission.id,
+                exercise_id=exercise_ids[cell.grade_id],
+                grade_id=cell.grade_id,
+                status=cell.status,
+                points=cell.points,
+                max_points=cell.max_points,
+                message=cell.message,
+            )
+        )
+    submission.needs_review = any(c.points is None for c in outcome.cells)
+    submission.score = sum(c.points or 0.0 for c in outcome.cells)
+    submission.max_score = sum(c.max_points for c in outcome.cells)
+    submission.tampered = list(outcome.tampered)
+    submission.feedback = outcome.feedback
+    submission.sandbox = outcome.sandbox
+    submission.grader_version = outcome.grader_version
+    submission.status = SubmissionStatus.GRADED.value
+    submission.graded_at = datetime.now(UTC)
+    session.flush()
+
+
+def record_failure(session: Session, submission: Submission, message: str) -> None:
+    """The grader could not grade it at all (not a failing test: the machinery failed)."""
+    submission.status = SubmissionStatus.ERROR.value
+    submission.error = message
+    submission.graded_at = datetime.now(UTC)
+    session.flush()
+
+
+def get_for_viewer(
+    session: Session, submission_id: int, *, viewer: User, may_view_user: bool
+) -> Submission:
+    """The submission, if the viewer may see it (its author, their manager, or an admin)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("There is no such submission.")
+    if submission.user_id != viewer.id and not may_view_user:
+        raise PermissionDenied("That submission belongs to someone else.")
+    return submission
+
+
+def save_draft(
+    session: Session, *, user: User, version: NotebookVersion, answers: dict[str, str]
+) -> Draft:
+    """Keep the engineer's unsent answers (autosave); only solution cells of the notebook."""
+    notebook_from_answers(version.student, answers)  # raises InvalidInput for unknown cells
+    draft = session.scalar(
+        select(Draft).where(Draft.user_id == user.id, Draft.notebook_id == version.notebook_id)
+    ) or Draft(user_id=user.id, notebook_id=version.notebook_id)
+    draft.version_id, draft.answers = version.id, dict(answers)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def load_draft(session: Session, *, user_id: int, notebook_id: int) -> dict[str, str]:
+    draft = session.scalar(
+        select(Draft).where(Draft.user_id == user_id, Draft.notebook_id == notebook_id)
+    )
+    return dict(draft.answers) if draft else {}
