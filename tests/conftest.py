@@ -21,8 +21,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from webapp import create_app
+from webapp import create_app, tasks
 from webapp.extensions import db as _db
+from webapp.extensions import queue
 from webapp.grading import notebook as nbg
 from webapp.models import (
     Exercise,
@@ -45,6 +46,7 @@ from webapp.services import passwords
 TEST_DB_ENV = "SKILLFORGE_TEST_DATABASE_URL"
 QUEUE_DIR = Path(tempfile.mkdtemp(prefix="skillforge-queue-"))
 PASSWORD = "correct-horse-battery"
+SUITE_LOGIN_LIMIT = "10000 per minute"  # limits stay on; tests that check them lower this
 passwords.use_profile("CHEAPEST")  # Argon2 is slow on purpose; tests check logic, not cost
 _HASH = passwords.hash_password(PASSWORD)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -62,7 +64,7 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "GRADER_NOTEBOOK_TIMEOUT": 120,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
-        "RATELIMIT_ENABLED": False,
+        "LOGIN_RATE_LIMIT": SUITE_LOGIN_LIMIT,
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         **extra,
     }
@@ -382,3 +384,73 @@ def nbgrader_notebook(
     }
     return dict(nb)
 
+
+# --- the workshop catalog (issue 3) -------------------------------------------------------------
+
+FIXTURE_COURSES = Path(__file__).resolve().parent / "fixtures" / "courses"
+
+
+def fixture_catalog() -> dict[str, int]:
+    """Sync tests/fixtures/courses/valid (idempotent); returns {slug: first notebook id}."""
+    from sqlalchemy import select
+
+    from webapp.models import Notebook, Workshop
+    from webapp.services.catalog import sync_catalog
+
+    result = sync_catalog(_db.session, FIXTURE_COURSES / "valid", actor=None)
+    assert result.ok, result.problems
+    _db.session.commit()
+    rows = _db.session.execute(
+        select(Workshop.slug, Notebook.id)
+        .join(Notebook, Notebook.workshop_id == Workshop.id)
+        .order_by(Notebook.position)
+    )
+    found: dict[str, int] = {}
+    for slug, notebook_id in rows:
+        found.setdefault(slug, notebook_id)
+    return found
+
+
+@pytest.fixture()
+def catalog(
+    db: object, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, int]:
+    """The fixture catalog synced, with rendered notebooks cached in a temporary folder."""
+    monkeypatch.setitem(app.config, "RENDER_CACHE_PATH", str(tmp_path / "render-cache"))
+    return fixture_catalog()
+
+
+# --- grading: a worker consuming the queue inside the test process ------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_grader() -> Iterator[None]:
+    """The worker-process grader (a warm kernel pool) is shared by the session, then shut down."""
+    yield
+    tasks.close_grader()
+
+
+@pytest.fixture()
+def consumer(app: Flask, db: object) -> Iterator[None]:
+    """A grading worker (one thread) consuming the queue inside this test process."""
+    tasks.bind_app(app)
+    worker = queue.create_consumer(workers=1, worker_type="thread", periodic=False)
+    worker.start()
+    yield
+    worker.stop(graceful=True)
+    queue.flush()
+
+
+# --- suites that never touch the database ------------------------------------------------------
+
+NODB_FOLDERS = ("grading", "workshops")  # the grader and the workshop checks: no database at all
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the database-free suites ``nodb``: .ci/run runs them once, in the SQLite pass."""
+    root = Path(__file__).resolve().parent
+    for item in items:
+        parts = Path(str(item.path)).resolve().relative_to(root).parts
+        uses_db = "db" in getattr(item, "fixturenames", ())
+        if parts and parts[0] in NODB_FOLDERS and not uses_db:
+            item.add_marker(pytest.mark.nodb)

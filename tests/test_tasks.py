@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,13 +53,6 @@ def status_of(submission_id: int) -> str:
     return _db.session.scalar(select(Submission.status).where(Submission.id == submission_id)) or ""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _close_grader() -> Iterator[None]:
-    """The worker-process grader is shared by this module's tests, then shut down."""
-    yield
-    tasks.close_grader()
-
-
 @pytest.fixture()
 def skill(db: object) -> Skill:
     category = SkillCategory(code="data", name="Data")
@@ -86,17 +79,6 @@ def stored_submission(
     )
     _db.session.commit()
     return submission
-
-
-@pytest.fixture()
-def consumer(app: Flask, db: object) -> Iterator[None]:
-    """A grading worker (one thread) consuming the queue inside this test process."""
-    tasks.bind_app(app)
-    worker = queue.create_consumer(workers=1, worker_type="thread", periodic=False)
-    worker.start()
-    yield
-    worker.stop(graceful=True)
-    queue.flush()
 
 
 def test_passing_submission_is_graded_through_the_queue_and_verifies_the_skill(

@@ -99,10 +99,11 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp import admin, auth, main, teams
+    from webapp import admin, api, auth, learn, main, skills, staffing, teams
 
-    for module in (auth, main, admin, teams):
+    for module in (auth, main, admin, teams, skills, learn, staffing, api):
         app.register_blueprint(module.bp)
+    app.register_blueprint(api.tokens_bp)
 
 
 def _register_errors(app: Flask) -> None:

@@ -38,8 +38,18 @@ BOOTSTRAP_BTN_STYLE = "primary"
 # Where workshop sources live; None means the repository's courses/ folder.
 COURSES_PATH: str | None = None
 
+# Where rendered notebooks are cached by content hash; None means instance/render-cache.
+RENDER_CACHE_PATH: str | None = None
+
 # Privacy: managers see team aggregates only for groups at least this large.
 MIN_AGGREGATE_GROUP = 3
+
+# Skill estimates: evidence confidence halves every ESTIMATE_HALF_LIFE_DAYS; verified skills older
+# than REVERIFY_AFTER_DAYS are "due for re-verification"; a skill a project needs is a bus-factor
+# risk when fewer than BUS_FACTOR_MIN engineers hold it verified.
+ESTIMATE_HALF_LIFE_DAYS = 365.0
+REVERIFY_AFTER_DAYS = 540
+BUS_FACTOR_MIN = 2
 
 # The grading queue (Huey): None means a SQLite file in instance/, or Redis when REDIS_URL is set;
 # "redis://…" or "sqlite:///path" choose explicitly.
@@ -55,3 +65,11 @@ GRADER_POOL_SIZE = 2
 GRADER_ALLOW_UNSANDBOXED = False
 # A running job whose worker went silent this long is run again (seconds).
 GRADER_LEASE_S = 900
+
+# Staffing plans: learning time per engineer, the cost of a slot left empty (in training-hour
+# equivalents, times the requirement's importance), and the optimiser's budget per web request.
+LEARNING_HOURS_PER_WEEK = 4.0
+UNFILLED_PENALTY_HOURS = 40.0
+PLAN_TIME_LIMIT_S = 10.0
+PLAN_MIP_GAP = 0.01
+PLAN_WHAT_IF_TIME_LIMIT_S = 2.0

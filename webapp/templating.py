@@ -10,9 +10,17 @@ ALL = ("engineer", "manager", "admin")
 # (endpoint, label, roles that see it), in menu order.
 NAV_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
     ("main.home", "Home", ALL),
+    ("learn.catalog", "Workshops", ALL),
+    ("skills.mine", "My skills", ALL),
+    ("skills.gaps", "My gaps", ALL),
+    ("skills.team_index", "Team skills", ("manager", "admin")),
+    ("learn.review_queue", "Reviews", ("manager", "admin")),
+    ("staffing.projects", "Staffing", ("manager", "admin")),
+    ("api_tokens.index", "API tokens", ALL),
     ("admin.users", "People", ("admin",)),
     ("admin.import_roster", "Import roster", ("admin",)),
     ("admin.audit_log", "Audit log", ("admin",)),
+    ("admin.catalog_admin", "Catalog", ("admin",)),
 ]
 
 

@@ -12,14 +12,18 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from tests.conftest import AuthActions, Org, csrf_token
+from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
+from webapp.extensions import db as _db
 
 LOGIN = "login"
 ALL = (LOGIN, 200, 200, 200, 200)
 ADMIN_ONLY = (LOGIN, 403, 403, 403, 200)
 TEAM_MANAGERS = (LOGIN, 403, 403, 200, 200)
 PUBLIC = (200, 200, 200, 200, 200)
+ANY_400 = (LOGIN, 400, 400, 400, 400)
+AUTHOR_OR_ADMIN = (LOGIN, 200, 403, 403, 200)
 
 URL = Callable[[Org], str]
 # endpoint -> (method, url builder, expected answers)
@@ -34,8 +38,292 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "admin.new_user": ("GET", lambda o: "/admin/users/new", ADMIN_ONLY),
     "admin.import_roster": ("GET", lambda o: "/admin/users/import", ADMIN_ONLY),
     "admin.audit_log": ("GET", lambda o: "/admin/audit", ADMIN_ONLY),
+    "learn.catalog": ("GET", lambda o: "/workshops", ALL),
+    "learn.workshop": ("GET", lambda o: f"/workshops/{_tiny(o)}", ALL),
+    "learn.notebook": ("GET", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}", ALL),
+    "learn.download_student": (
+        "GET",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/download",
+        ALL,
+    ),
+    "learn.download_source": (
+        "GET",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/source",
+        ADMIN_ONLY,
+    ),
+    "learn.highlight_css": ("GET", lambda o: "/notebook-highlight.css", PUBLIC),
+    # Any logged-in user may work on a notebook; an empty form is refused as bad input.
+    "learn.submit": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/submit", ANY_400),
+    "learn.upload": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/upload", ANY_400),
+    "learn.save_draft": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/draft", ANY_400),
+    # Attempts show raw scores: their author and admins only (managers see levels).
+    "learn.submission": ("GET", lambda o: f"/submissions/{_attempt(o)}", AUTHOR_OR_ADMIN),
+    "learn.submission_status": (
+        "GET",
+        lambda o: f"/submissions/{_attempt(o)}/status.json",
+        AUTHOR_OR_ADMIN,
+    ),
+    "learn.review_queue": ("GET", lambda o: "/reviews", (LOGIN, 403, 200, 200, 200)),
+    # An empty grade is sent back to the queue page; only the team's manager or an admin gets there.
+    "learn.review_answer": (
+        "POST",
+        lambda o: f"/reviews/{_manual_result(o)}",
+        (LOGIN, 403, 403, 302, 302),
+    ),
+    "admin.catalog_admin": ("GET", lambda o: "/admin/catalog", ADMIN_ONLY),
+    "admin.catalog_sync": ("POST", lambda o: "/admin/catalog/sync", (LOGIN, 403, 403, 403, 302)),
+    # skills: engineer pages (own data), one engineer's page, team matrices and trends
+    "skills.mine": ("GET", lambda o: "/skills", ALL),
+    "skills.assess_self": ("POST", lambda o: "/skills/assess", (LOGIN, 302, 302, 302, 302)),
+    "skills.my_history": ("GET", lambda o: "/skills/history", ALL),
+    "skills.manager_view": ("GET", lambda o: "/skills/manager-view", ALL),
+    "skills.my_export": ("GET", lambda o: "/skills/export.csv", ALL),
+    "skills.gaps": ("GET", lambda o: "/skills/gaps", ALL),
+    "skills.choose_target": ("POST", lambda o: "/skills/target", (LOGIN, 302, 302, 302, 302)),
+    "skills.engineer": (
+        "GET",
+        lambda o: f"/engineers/{o.engineer.id}/skills",
+        (LOGIN, 200, 403, 200, 200),
+    ),
+    "skills.engineer_export": (
+        "GET",
+        lambda o: f"/engineers/{o.engineer.id}/skills/export.csv",
+        (LOGIN, 200, 403, 200, 200),
+    ),
+    "skills.assess_engineer": (
+        "POST",
+        lambda o: f"/engineers/{o.engineer.id}/assess",
+        (LOGIN, 403, 403, 302, 302),
+    ),
+    "skills.team_index": ("GET", lambda o: "/skills/teams", (LOGIN, 403, 200, 200, 200)),
+    "skills.matrix": ("GET", lambda o: f"/teams/{o.team.id}/matrix", TEAM_MANAGERS),
+    "skills.matrix_export": (
+        "GET",
+        lambda o: f"/teams/{o.team.id}/matrix/export.csv",
+        TEAM_MANAGERS,
+    ),
+    "skills.report": ("GET", lambda o: f"/teams/{o.team.id}/report", TEAM_MANAGERS),
+    "skills.trends": ("GET", lambda o: f"/teams/{o.team.id}/trends", TEAM_MANAGERS),
+    "skills.trends_export": (
+        "GET",
+        lambda o: f"/teams/{o.team.id}/trends/export.csv",
+        TEAM_MANAGERS,
+    ),
 }
+
+
+def _attempt(org: Org) -> int:
+    """A graded attempt by the engineer, with one answer waiting for review."""
+    from webapp.models import Exercise, ExerciseResult, Notebook, NotebookVersion, Submission
+
+    existing = _db.session.scalar(
+        select(Submission.id).where(Submission.user_id == org.engineer.id)
+    )
+    if existing:
+        return existing
+    notebook = _db.session.get(Notebook, _nb(org))
+    version = _db.session.scalar(
+        select(NotebookVersion).where(NotebookVersion.notebook_id == notebook.id)
+    )
+    exercise = _db.session.scalar(select(Exercise).where(Exercise.version_id == version.id))
+    sub = Submission(
+        user_id=org.engineer.id,
+        version_id=version.id,
+        notebook=version.student,
+        status="graded",
+        score=0,
+        max_score=exercise.points,
+        needs_review=True,
+    )
+    sub.results = [
+        ExerciseResult(
+            exercise_id=exercise.id,
+            grade_id=exercise.grade_id,
+            status="manual",
+            points=None,
+            max_points=exercise.points,
+        )
+    ]
+    _db.session.add(sub)
+    _db.session.commit()
+    return sub.id
+
+
+def _manual_result(org: Org) -> int:
+    from webapp.models import ExerciseResult
+
+    return _db.session.scalar(
+        select(ExerciseResult.id).where(ExerciseResult.submission_id == _attempt(org))
+    )
+
+
+def _nb(org: Org) -> int:
+    """The fixture catalog's tiny notebook (synced on first use in each test)."""
+    return fixture_catalog()["tiny"]
+
+
+def _tiny(org: Org) -> str:
+    fixture_catalog()
+    return "tiny"
+
+
 VISITORS = ("anonymous", "engineer", "other_manager", "manager", "admin")
+
+
+# Staffing rows need a project, a requirement, an assignment, a profile and a token to act on;
+# each is created on first use and again after a visitor deleted it.
+def _staffing_project(o: Org) -> int:
+    from datetime import date
+
+    from webapp.extensions import db
+    from webapp.models import Project
+
+    project = db.session.query(Project).filter_by(name="Access table project").one_or_none()
+    if project is None:
+        project = Project(
+            name="Access table project", team_id=o.team.id, start_date=date(2030, 1, 1)
+        )
+        db.session.add(project)
+        db.session.commit()
+    return project.id
+
+
+def _staffing_requirement(o: Org) -> int:
+    from webapp.extensions import db
+    from webapp.models import ProjectRequirement, Skill, SkillCategory
+
+    skill = db.session.query(Skill).filter_by(code="access-skill").one_or_none()
+    if skill is None:
+        skill = Skill(
+            code="access-skill", name="Access", category=SkillCategory(code="ac", name="Ac")
+        )
+    project_id = _staffing_project(o)
+    req = db.session.query(ProjectRequirement).filter_by(project_id=project_id).one_or_none()
+    if req is None:
+        req = ProjectRequirement(project_id=project_id, skill=skill, min_level=3)
+        db.session.add(req)
+        db.session.commit()
+    return req.id
+
+
+def _staffing_assignment(o: Org) -> int:
+    from webapp.extensions import db
+    from webapp.models import ProjectAssignment
+
+    project_id = _staffing_project(o)
+    row = db.session.query(ProjectAssignment).filter_by(project_id=project_id).one_or_none()
+    if row is None:
+        row = ProjectAssignment(project_id=project_id, user_id=o.engineer.id)
+        db.session.add(row)
+        db.session.commit()
+    return row.id
+
+
+def _role_profile(o: Org) -> int:
+    from webapp.extensions import db
+    from webapp.models import RoleProfile
+
+    profile = db.session.query(RoleProfile).filter_by(name="Access profile").one_or_none()
+    if profile is None:
+        profile = RoleProfile(name="Access profile")
+        db.session.add(profile)
+        db.session.commit()
+    return profile.id
+
+
+def _engineer_token(o: Org) -> int:
+    from webapp.extensions import db
+    from webapp.services import api_tokens
+
+    token = api_tokens.create_token(db.session, actor=o.engineer, name="access table").token
+    db.session.commit()
+    return token.id
+
+
+MANAGERS = (LOGIN, 403, 200, 200, 200)
+API = (401, 401, 401, 401, 401)  # token only: a browser session is not enough
+TABLE.update(
+    {
+        "staffing.projects": ("GET", lambda o: "/staffing/", MANAGERS),
+        "staffing.new_project": ("GET", lambda o: "/staffing/projects/new", MANAGERS),
+        "staffing.project": (
+            "GET",
+            lambda o: f"/staffing/projects/{_staffing_project(o)}",
+            TEAM_MANAGERS,
+        ),
+        "staffing.edit_project": (
+            "GET",
+            lambda o: f"/staffing/projects/{_staffing_project(o)}/edit",
+            TEAM_MANAGERS,
+        ),
+        "staffing.project_gaps_csv": (
+            "GET",
+            lambda o: f"/staffing/projects/{_staffing_project(o)}/gaps.csv",
+            TEAM_MANAGERS,
+        ),
+        "staffing.archive_project": (
+            "POST",
+            lambda o: f"/staffing/projects/{_staffing_project(o)}/archive",
+            (LOGIN, 403, 403, 302, 302),
+        ),
+        "staffing.set_requirement": (
+            "POST",
+            lambda o: f"/staffing/projects/{_staffing_project(o)}/requirements",
+            (LOGIN, 403, 403, 302, 302),
+        ),
+        "staffing.remove_requirement": (
+            "POST",
+            lambda o: f"/staffing/requirements/{_staffing_requirement(o)}/delete",
+            (LOGIN, 403, 403, 302, 302),
+        ),
+        "staffing.assign": (
+            "POST",
+            lambda o: f"/staffing/projects/{_staffing_project(o)}/assignments",
+            (LOGIN, 403, 403, 302, 302),
+        ),
+        "staffing.unassign": (
+            "POST",
+            lambda o: f"/staffing/assignments/{_staffing_assignment(o)}/delete",
+            (LOGIN, 403, 403, 302, 302),
+        ),
+        "staffing.gap_report": ("GET", lambda o: "/staffing/gaps", MANAGERS),
+        "staffing.gap_report_csv": ("GET", lambda o: "/staffing/gaps.csv", MANAGERS),
+        "staffing.plan": ("GET", lambda o: f"/staffing/teams/{o.team.id}/plan", TEAM_MANAGERS),
+        "staffing.solve_plan": (
+            "POST",
+            lambda o: f"/staffing/teams/{o.team.id}/plan",
+            TEAM_MANAGERS,
+        ),
+        "staffing.plan_csv": (
+            "GET",
+            lambda o: f"/staffing/teams/{o.team.id}/plan.csv",
+            TEAM_MANAGERS,
+        ),
+        "staffing.report": ("GET", lambda o: f"/staffing/teams/{o.team.id}/report", TEAM_MANAGERS),
+        "staffing.export": ("GET", lambda o: "/staffing/export/requirements.csv", MANAGERS),
+        "staffing.import_csv": ("GET", lambda o: "/staffing/import", MANAGERS),
+        "staffing.profiles": ("GET", lambda o: "/staffing/profiles", MANAGERS),
+        "staffing.profile": ("GET", lambda o: f"/staffing/profiles/{_role_profile(o)}", MANAGERS),
+        "staffing.archive_profile": (
+            "POST",
+            lambda o: f"/staffing/profiles/{_role_profile(o)}/archive",
+            (LOGIN, 403, 302, 302, 302),
+        ),
+        "api.openapi": ("GET", lambda o: "/api/openapi.json", PUBLIC),
+        "api.teams": ("GET", lambda o: "/api/teams", API),
+        "api.team_matrix": ("GET", lambda o: f"/api/teams/{o.team.id}/matrix", API),
+        "api.all_gaps": ("GET", lambda o: "/api/projects/gaps", API),
+        "api.project_gaps": ("GET", lambda o: f"/api/projects/{_staffing_project(o)}/gaps", API),
+        "api.team_plan": ("GET", lambda o: f"/api/teams/{o.team.id}/plan", API),
+        "api.engineer_progress": ("GET", lambda o: f"/api/engineers/{o.engineer.id}/progress", API),
+        "api_tokens.index": ("GET", lambda o: "/account/api-tokens/", ALL),
+        "api_tokens.revoke": (
+            "POST",
+            lambda o: f"/account/api-tokens/{_engineer_token(o)}/revoke",
+            (LOGIN, 302, 404, 404, 302),
+        ),
+    }
+)
 
 
 def test_every_route_is_in_the_access_table(app: Flask) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from webapp.access import me
 from webapp.admin import bp
 from webapp.admin.forms import RosterForm, UserForm
 from webapp.extensions import db
-from webapp.services import accounts, people, roster
+from webapp.services import accounts, catalog, people, roster
 from webapp.services.errors import DomainError, RowErrors
 
 
@@ -74,3 +77,34 @@ def import_roster() -> str:
 @bp.route("/audit")
 def audit_log() -> str:
     return render_template("admin/audit.html", events=people.recent_audit(db.session))
+
+
+# --- the workshop catalog (issue 3) ---------------------------------------------------------------
+
+
+@bp.route("/catalog")
+def catalog_admin() -> str:
+    syncs = catalog.last_syncs(db.session)
+    return render_template(
+        "admin/catalog.html",
+        form=FlaskForm(),
+        workshops=catalog.catalog_status(db.session),
+        syncs=syncs,
+        last=syncs[0] if syncs else None,
+        courses_path=current_app.config["COURSES_PATH"],
+    )
+
+
+@bp.route("/catalog/sync", methods=["POST"])
+def catalog_sync() -> Response:
+    """Sync courses/ now: all of it, or nothing when any file has a problem (listed on the page)."""
+    if not FlaskForm().validate_on_submit():
+        flash("The form expired; press Sync now again.", "warning")
+        return redirect(url_for("admin.catalog_admin"))
+    result = catalog.sync_catalog(db.session, Path(current_app.config["COURSES_PATH"]), actor=me())
+    db.session.commit()
+    if result.ok:
+        flash(result.summary, "success")
+    else:
+        flash(f"{result.summary} Fix the files listed below, then sync again.", "danger")
+    return redirect(url_for("admin.catalog_admin"))

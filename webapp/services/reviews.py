@@ -77,18 +77,23 @@ def pending(session: Session, reviewer: User, limit: int = 200) -> list[PendingR
     return [PendingReview(*row) for row in session.execute(stmt)]
 
 
+def reviewable_result(session: Session, *, result_id: int, reviewer: User) -> ExerciseResult:
+    """The answer to grade, if ``reviewer`` may; raises NotFound or PermissionDenied."""
+    result = session.get(ExerciseResult, result_id)
+    if result is None or result.status != "manual":
+        raise NotFound("There is no answer waiting for review with that id.")
+    allowed = reviewable_user_ids(session, reviewer)
+    if allowed is not None and result.submission.user_id not in allowed:
+        raise PermissionDenied("Only the engineer's manager or an admin can grade this answer.")
+    return result
+
+
 def grade_answer(
     session: Session, *, result_id: int, points: float, comment: str, reviewer: User
 ) -> ExerciseResult:
     """Give a manually graded answer its points; raises InvalidInput, NotFound, PermissionDenied."""
-    result = session.get(ExerciseResult, result_id)
-    if result is None or result.status != "manual":
-        raise NotFound("There is no answer waiting for review with that id.")
-    submission = session.get(Submission, result.submission_id)
-    assert submission is not None
-    allowed = reviewable_user_ids(session, reviewer)
-    if allowed is not None and submission.user_id not in allowed:
-        raise PermissionDenied("Only the engineer's manager or an admin can grade this answer.")
+    result = reviewable_result(session, result_id=result_id, reviewer=reviewer)
+    submission = result.submission
     if not 0 <= points <= result.max_points:
         raise InvalidInput(f"Give between 0 and {result.max_points:g} points.")
     result.points, result.review_comment = points, comment.strip()
@@ -110,3 +115,17 @@ def grade_answer(
     )
     progress.update_progress(session, submission, count_attempt=False)
     return result
+
+
+def answer_text(session: Session, result_id: int) -> str:
+    """The engineer's text for a manually graded cell (what the reviewer reads)."""
+    result = session.get(ExerciseResult, result_id)
+    if result is None:
+        raise NotFound("There is no such answer.")
+    submission = session.get(Submission, result.submission_id)
+    assert submission is not None
+    for cell in submission.notebook.get("cells", []):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == result.grade_id:
+            source = cell.get("source", "")
+            return "".join(source) if isinstance(source, list) else str(source)
+    return ""

@@ -25,10 +25,13 @@ from webapp.models import (
     ExerciseResult,
     Notebook,
     NotebookVersion,
+    Skill,
+    SkillEvidence,
     Submission,
     SubmissionMode,
     SubmissionStatus,
     User,
+    WorkshopProgress,
 )
 from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -223,3 +226,138 @@ def load_draft(session: Session, *, user_id: int, notebook_id: int) -> dict[str,
         select(Draft).where(Draft.user_id == user_id, Draft.notebook_id == notebook_id)
     )
     return dict(draft.answers) if draft else {}
+
+
+@dataclass(frozen=True)
+class AnswerCell:
+    """A cell the engineer writes in: where it sits in the page and what it holds now."""
+
+    cell_id: str
+    grade_id: str
+    cell_type: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    mode: str
+    status: str
+    score: float | None
+    max_score: float
+    submitted_at: datetime
+    needs_review: bool
+
+
+def answer_cells(student: dict[str, Any], draft: dict[str, str]) -> list[AnswerCell]:
+    """The solution cells of a student notebook, holding the draft's text where there is one."""
+    nb = nbformat.from_dict(student)
+    cells = []
+    for cell in nb.cells:
+        gid = nbg.grade_id(cell)
+        if gid and nbg.is_solution(cell):
+            text = draft.get(gid, cell.source)
+            cells.append(AnswerCell(str(cell.get("id", "")), gid, cell.cell_type, text))
+    return cells
+
+
+def attempts(session: Session, *, user_id: int, notebook_id: int, limit: int = 50) -> list[Attempt]:
+    """The engineer's submissions of a notebook (every version), newest first."""
+    rows = session.execute(
+        select(
+            Submission.id,
+            Submission.mode,
+            Submission.status,
+            Submission.score,
+            Submission.max_score,
+            Submission.submitted_at,
+            Submission.needs_review,
+        )
+        .join(NotebookVersion, NotebookVersion.id == Submission.version_id)
+        .where(Submission.user_id == user_id, NotebookVersion.notebook_id == notebook_id)
+        .order_by(Submission.id.desc())
+        .limit(limit)
+    )
+    return [Attempt(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    grade_id: str
+    status: str
+    points: float | None
+    max_points: float
+    message: str | None
+    review_comment: str | None
+
+
+@dataclass(frozen=True)
+class SubmissionPage:
+    id: int
+    status: str
+    mode: str
+    score: float | None
+    max_score: float
+    needs_review: bool
+    error: str | None
+    tampered: tuple[str, ...]
+    submitted_at: datetime
+    graded_at: datetime | None
+    sandbox: str | None
+    workshop_slug: str
+    workshop_title: str
+    notebook_id: int
+    notebook_title: str
+    pass_threshold: float
+    best_score: float | None
+    passed_at: datetime | None
+    results: tuple[ResultRow, ...]
+    verified: tuple[tuple[str, int], ...]  # (skill name, level) this submission verified
+
+
+def submission_page(session: Session, submission: Submission) -> SubmissionPage:
+    """Everything the submission page shows, in a few queries."""
+    version = submission.version
+    notebook = version.notebook
+    workshop = notebook.workshop
+    progress = session.scalar(
+        select(WorkshopProgress).where(
+            WorkshopProgress.user_id == submission.user_id,
+            WorkshopProgress.workshop_id == workshop.id,
+        )
+    )
+    results = session.scalars(
+        select(ExerciseResult)
+        .where(ExerciseResult.submission_id == submission.id)
+        .order_by(ExerciseResult.id)
+    )
+    verified = session.execute(
+        select(Skill.name, SkillEvidence.level)
+        .join(Skill, Skill.id == SkillEvidence.skill_id)
+        .where(SkillEvidence.submission_id == submission.id)
+    ).all()
+    return SubmissionPage(
+        submission.id,
+        submission.status,
+        submission.mode,
+        submission.score,
+        submission.max_score,
+        submission.needs_review,
+        submission.error,
+        tuple(submission.tampered or ()),
+        submission.submitted_at,
+        submission.graded_at,
+        submission.sandbox,
+        workshop.slug,
+        workshop.title,
+        notebook.id,
+        notebook.title,
+        workshop.pass_threshold,
+        progress.best_score if progress else None,
+        progress.passed_at if progress else None,
+        tuple(
+            ResultRow(r.grade_id, r.status, r.points, r.max_points, r.message, r.review_comment)
+            for r in results
+        ),
+        tuple((name, level) for name, level in verified),
+    )

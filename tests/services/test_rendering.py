@@ -1,0 +1,100 @@
+"""Notebook rendering: highlighted, math kept for KaTeX, no scripts or inline styles, cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from webapp.services import rendering
+
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+    "AAAABJRU5ErkJggg=="
+)
+
+
+def hostile_notebook() -> NotebookNode:
+    """What a submitted notebook can carry: scripts, event handlers, styles, odd URLs."""
+    html = (
+        "<b onclick='steal()'>bold</b><script>alert('out')</script>"
+        "<img src=x onerror=alert(1)><a href='javascript:alert(2)'>link</a>"
+        "<div style='position:fixed'>styled</div><iframe src='https://evil.example'></iframe>"
+    )
+    outputs = [
+        new_output("display_data", data={"text/html": html, "text/plain": "x"}),
+        new_output("display_data", data={"application/javascript": "alert('js')"}),
+        new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}),
+        new_output("stream", name="stdout", text="printed <text>\n"),
+    ]
+    cells = [
+        new_markdown_cell(
+            "# Title\n\nInline $x^2 < y$ and <span onmouseover='x()' style='color:red'>md</span>"
+        ),
+        new_code_cell("import numpy as np\nx = np.arange(3)", outputs=outputs),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    return nb
+
+
+@pytest.fixture(scope="module")
+def hostile_html() -> str:
+    return rendering.render_notebook_html(hostile_notebook())
+
+
+def test_scripts_event_handlers_and_javascript_urls_are_removed(hostile_html: str) -> None:
+    lowered = hostile_html.lower()
+    for forbidden in ("<script", "onerror", "onclick", "onmouseover", "javascript:", "<iframe"):
+        assert forbidden not in lowered
+    assert "alert('out')" not in hostile_html and "alert('js')" not in hostile_html
+    assert "bold" in hostile_html and "styled" in hostile_html  # the harmless content stays
+
+
+def test_no_inline_styles_survive(hostile_html: str) -> None:
+    assert "style=" not in hostile_html.lower()
+
+
+def test_png_outputs_stay_as_data_uris_and_other_images_lose_their_source(
+    hostile_html: str,
+) -> None:
+    assert f'src="data:image/png;base64,{PNG}"' in hostile_html
+    assert 'src="x"' not in hostile_html
+
+
+def test_code_is_highlighted_with_classes_and_math_is_left_for_katex(hostile_html: str) -> None:
+    assert '<div class="highlight' in hostile_html
+    assert '<span class="kn">import</span>' in hostile_html
+    assert "$x^2 &lt; y$" in hostile_html
+    assert "printed &lt;text&gt;" in hostile_html
+
+
+def test_markdown_table_alignment_becomes_classes() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("| a | b |\n|:-:|--:|\n| 1 | 2 |")])
+    html = rendering.render_notebook_html(nb)
+    assert '<th class="nb-align-center">a</th>' in html and "style=" not in html
+
+
+def test_highlight_css_styles_the_highlight_class() -> None:
+    css = rendering.highlight_css()
+    assert ".highlight .k " in css and "{" in css
+
+
+def test_cache_renders_once_per_hash_and_survives_a_restart(tmp_path: Path) -> None:
+    loads: list[int] = []
+
+    def load() -> NotebookNode:
+        loads.append(1)
+        return new_notebook(cells=[new_markdown_cell("# Cached")])
+
+    first = rendering.cached_notebook_html(tmp_path, "abc123", load)
+    again = rendering.cached_notebook_html(tmp_path, "abc123", load)
+    rendering.forget_memory()  # as after a restart: only the disk cache remains
+    after_restart = rendering.cached_notebook_html(tmp_path, "abc123", load)
+    assert first == again == after_restart and "Cached" in first
+    assert loads == [1]
+    assert rendering.is_cached(tmp_path, "abc123")
+    rendering.cached_notebook_html(tmp_path, "def456", load)
+    assert loads == [1, 1]  # another hash (a new version after a sync) renders on demand

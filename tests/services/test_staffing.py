@@ -1,0 +1,228 @@
+"""Projects, requirements and assignments: gap computation, permissions, CSV import and export."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import Org, make_user
+from tests.services.staffing_factories import (
+    give_level,
+    make_project,
+    make_skill,
+    make_submission,
+    make_workshop,
+)
+from webapp.extensions import db as _db
+from webapp.models import (
+    AuditEvent,
+    EvidenceSource,
+    Project,
+    ProjectRequirement,
+    RoleProfileSkill,
+    SkillEvidence,
+)
+from webapp.services import staffing, staffing_csv, staffing_gaps
+from webapp.services.errors import Conflict, InvalidInput, PermissionDenied, RowErrors
+from webapp.services.estimates import load_estimates
+from webapp.services.staffing_gaps import RequirementRow, compute_gaps
+
+
+def req(i: int, level: int, heads: int) -> RequirementRow:
+    return RequirementRow(i, 1, "P", 1, "T", date(2026, 3, 1), i, f"S{i}", level, heads, 3, 100)
+
+
+def test_gap_counts_only_assignees_at_the_level_and_charges_the_shortfall() -> None:
+    reqs = [req(1, 3, 2), req(2, 4, 1), req(3, 2, 1)]
+    # req 0: levels 3 and 2 -> one qualified, one slot missing one level
+    # req 1: level 1 -> one slot missing three levels; req 2: nobody -> two levels short
+    qualified, missing, shortfall = compute_gaps(reqs, np.array([0, 0, 1]), np.array([3, 2, 1]))
+    assert qualified.tolist() == [1, 0, 0]
+    assert missing.tolist() == [1, 1, 1]
+    assert shortfall.tolist() == [1, 3, 2]
+
+
+def test_gap_is_zero_when_more_people_qualify_than_asked() -> None:
+    qualified, missing, shortfall = compute_gaps([req(1, 2, 1)], np.array([0, 0]), np.array([5, 4]))
+    assert (qualified[0], missing[0], shortfall[0]) == (2, 0, 0)
+
+
+def test_project_gaps_use_the_assignees_current_levels(org: Org) -> None:
+    ml, data = make_skill("ml", "Modelling"), make_skill("data", "Data quality")
+    give_level(org.engineer, ml, 2, days_ago=100)
+    give_level(org.engineer, ml, 4)  # newer manager assessment wins
+    give_level(org.teammate, data, 1)
+    make_project(org.team, needs=((ml, 3, 1), (data, 3, 2)), people=(org.engineer, org.teammate))
+    rows = staffing_gaps.gaps(_db.session, team_ids=[org.team.id], with_assignees=True)
+    by_skill = {g.req.skill_name: g for g in rows}
+    assert by_skill["Modelling"].met and by_skill["Modelling"].qualified == 1
+    assert by_skill["Data quality"].missing == 2
+    assert by_skill["Data quality"].shortfall == 2 + 3  # teammate at 1, then nobody
+    assert [a.name for a in by_skill["Modelling"].assignees][0] == "Eve Engineer"
+
+
+def test_organisation_report_rolls_gaps_up_per_project_and_skill(org: Org) -> None:
+    ml = make_skill("ml", "Modelling")
+    make_project(org.team, "A", needs=((ml, 3, 2),))
+    make_project(org.other_team, "B", needs=((ml, 2, 1),))
+    rows = staffing_gaps.gaps(_db.session)
+    assert [(p.project_name, p.missing) for p in staffing_gaps.by_project(rows)] == [
+        ("A", 2),
+        ("B", 1),
+    ]
+    [skill] = staffing_gaps.by_skill(rows)
+    assert (skill.skill_name, skill.projects, skill.missing) == ("Modelling", 2, 3)
+
+
+def test_archived_projects_leave_the_gap_report(org: Org) -> None:
+    ml = make_skill("ml")
+    project = make_project(org.team, needs=((ml, 3, 1),))
+    staffing.archive_project(_db.session, project.id, actor=org.manager)
+    assert staffing_gaps.gaps(_db.session) == []
+
+
+def test_manager_changes_only_their_teams_projects(org: Org) -> None:
+    project = staffing.create_project(
+        _db.session,
+        actor=org.manager,
+        name="Churn",
+        team_id=org.team.id,
+        start_date=date(2026, 5, 1),
+    )
+    with pytest.raises(PermissionDenied):
+        staffing.create_project(
+            _db.session,
+            actor=org.manager,
+            name="X",
+            team_id=org.other_team.id,
+            start_date=date(2026, 5, 1),
+        )
+    with pytest.raises(PermissionDenied):
+        staffing.archive_project(_db.session, project.id, actor=org.other_manager)
+    with pytest.raises(PermissionDenied):
+        staffing.get_project(_db.session, project.id, org.engineer)
+    assert staffing.get_project(_db.session, project.id, org.admin) is project
+
+
+def test_project_names_are_unique_and_requirements_are_checked(org: Org) -> None:
+    skill = make_skill("ml")
+    project = make_project(org.team, "Churn")
+    with pytest.raises(Conflict):
+        staffing.create_project(
+            _db.session, actor=org.admin, name="Churn", team_id=org.team.id, start_date=date.today()
+        )
+    with pytest.raises(InvalidInput, match="minimum level"):
+        staffing.set_requirement(
+            _db.session, actor=org.manager, project_id=project.id, skill_id=skill.id, min_level=6
+        )
+    staffing.set_requirement(
+        _db.session, actor=org.manager, project_id=project.id, skill_id=skill.id, min_level=3
+    )
+    staffing.set_requirement(
+        _db.session,
+        actor=org.manager,
+        project_id=project.id,
+        skill_id=skill.id,
+        min_level=4,
+        headcount=2,
+    )
+    [row] = _db.session.scalars(select(ProjectRequirement)).all()
+    assert (row.min_level, row.headcount) == (4, 2)
+    actions = set(_db.session.scalars(select(AuditEvent.action)))
+    assert "requirement.set" in actions
+
+
+def test_exported_requirements_import_back_unchanged(org: Org) -> None:
+    ml = make_skill("ml")
+    make_project(org.team, "Churn", needs=((ml, 3, 2),), people=(org.engineer,))
+    text = staffing_csv.export(_db.session, "requirements", [org.team.id])
+    assert text.splitlines() == [
+        "project,skill,min_level,headcount,importance,allocation_pct",
+        "Churn,ml,3,2,3,100",
+    ]
+    assert staffing_csv.import_csv(_db.session, text, "requirements", actor=org.manager).rows == 1
+    assignments = staffing_csv.export(_db.session, "assignments", None)
+    assert "Churn,eve@example.com,50" in assignments
+
+
+def test_import_with_any_bad_row_stores_nothing_and_names_each_line(org: Org) -> None:
+    make_skill("ml")
+    text = (
+        "name,team,start_date,status\n"
+        "Churn,Applied ML,2026-04-01,planned\n"
+        "Fraud,Nowhere,2026-04-01,planned\n"
+        "Churn,Applied ML,2026-05-01,active\n"
+        "Scale,Applied ML,next week,planned\n"
+        "Infra,Platform,2026-04-01,planned\n"
+    )
+    with pytest.raises(RowErrors) as caught:
+        staffing_csv.import_csv(_db.session, text, "projects", actor=org.manager)
+    lines = dict(caught.value.errors)
+    assert set(lines) == {3, 4, 5, 6}
+    assert "no team called 'Nowhere'" in lines[3]
+    assert "first on line 2" in lines[4]
+    assert "date" in lines[5]
+    assert "do not manage" in lines[6]
+    assert _db.session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_import_rejects_a_file_without_the_needed_columns(org: Org) -> None:
+    with pytest.raises(InvalidInput, match="missing: email"):
+        staffing_csv.import_csv(
+            _db.session, "project,person\nA,b\n", "assignments", actor=org.admin
+        )
+
+
+def test_profile_import_creates_profiles_and_targets(org: Org) -> None:
+    make_skill("ml")
+    text = "profile,skill,level\nML engineer,ml,3\n"
+    staffing_csv.import_csv(_db.session, text, "profiles", actor=org.manager)
+    [target] = _db.session.scalars(select(RoleProfileSkill)).all()
+    assert (target.profile.name, target.level) == ("ML engineer", 3)
+    with pytest.raises(InvalidInput):
+        staffing_csv.import_csv(_db.session, text, "profiles", actor=org.engineer)
+
+
+def test_exported_cells_cannot_run_as_spreadsheet_formulas() -> None:
+    text = staffing_csv.to_csv(["name"], [["=HYPERLINK(1)"], ["-3"]])
+    assert text.splitlines()[1:] == ["'=HYPERLINK(1)", "-3"]
+
+
+def test_assigning_a_deactivated_person_is_refused(org: Org) -> None:
+    gone = make_user(name="Gone", active=False, team=org.team)
+    project = make_project(org.team)
+    with pytest.raises(Exception, match="deactivated"):
+        staffing.assign(_db.session, actor=org.manager, project_id=project.id, user_id=gone.id)
+
+
+def test_sql_levels_follow_the_estimate_rule(org: Org) -> None:
+    """The gap query's SQL level equals the estimate service's level for every pair."""
+    rng = random.Random(4)
+    skills = [make_skill(f"s{i}") for i in range(4)]
+    people = [org.engineer, org.teammate, org.other_engineer]
+    workshop = make_workshop("w", skills[0], 3)
+    submissions = {p.id: make_submission(p, workshop) for p in people}
+    now = datetime.now(UTC)
+    for _ in range(150):
+        source = rng.choice(list(EvidenceSource))
+        user = rng.choice(people).id
+        _db.session.add(
+            SkillEvidence(
+                user_id=user,
+                skill_id=rng.choice(skills).id,
+                level=rng.randint(1, 5),
+                source=source.value,
+                recorded_at=now - timedelta(days=rng.randint(0, 50)),
+                submission_id=submissions[user] if source == EvidenceSource.WORKSHOP else None,
+            )
+        )
+    _db.session.flush()
+    ids = [p.id for p in people]
+    sub = staffing_gaps.current_levels(ids, [s.id for s in skills])
+    sql = {(u, s): lv for u, s, lv in _db.session.execute(select(sub))}
+    expected = {k: e.level for k, e in load_estimates(_db.session, user_ids=ids).items()}
+    assert sql == expected and len(sql) == 12

@@ -1,0 +1,80 @@
+"""`flask staffing plan` and the large demo organisation."""
+
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from tests.conftest import Org
+from tests.services.staffing_factories import make_levels, make_project, make_skill, make_workshop
+from webapp.extensions import db as _db
+from webapp.models import Project, SkillEvidence, User
+from webapp.services import bigdemo, staffing_gaps
+
+
+def test_plan_prints_json_with_the_documented_keys(runner: FlaskCliRunner, org: Org) -> None:
+    make_levels()
+    skill = make_skill("ml", "Modelling")
+    make_workshop("ml-competent", skill, 3, hours=4)
+    make_project(org.team, needs=((skill, 3, 1),), people=(org.engineer,))
+    _db.session.commit()
+    result = runner.invoke(args=["staffing", "plan", "--team", "Applied ML", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert {
+        "objective",
+        "gap",
+        "training_hours",
+        "unfilled_slots",
+        "assignments",
+        "training",
+    } <= set(plan)
+    assert plan["training_hours"] == 4 and plan["unfilled_slots"] == 0
+    assert "Solving for 2 engineers and 1 requirements" in result.stderr
+
+
+def test_plan_in_words_and_unknown_team(runner: FlaskCliRunner, org: Org) -> None:
+    make_levels()
+    skill = make_skill("ml", "Modelling")
+    make_project(org.team, needs=((skill, 3, 1),))
+    _db.session.commit()
+    result = runner.invoke(args=["staffing", "plan"])
+    assert result.exit_code == 0, result.output
+    assert "Churn model still lacks 1 person at Competent in Modelling" in result.stdout
+    missing = runner.invoke(args=["staffing", "plan", "--team", "Nope"])
+    assert missing.exit_code != 0 and "No team 'Nope'" in missing.output
+
+
+def test_big_org_is_built_once_with_evidence_projects_and_gaps(db: object) -> None:
+    summary = bigdemo.build_big_org(
+        _db.session, engineers=60, skills=12, projects=8, password_hash="x", seed=3
+    )
+    again = bigdemo.build_big_org(
+        _db.session, engineers=60, skills=12, projects=8, password_hash="x", seed=3
+    )
+    assert summary.created and not again.created
+    assert (summary.teams, summary.engineers, summary.projects) == (3, 60, 8)
+    count = _db.session.scalar(select(func.count()).select_from(SkillEvidence))
+    assert count == summary.evidence and 60 * 10 <= count <= 60 * 30
+    assert _db.session.scalar(select(func.count()).select_from(User)) == 63
+    assert _db.session.scalar(select(func.count()).select_from(Project)) == 8
+    rows = staffing_gaps.gaps(_db.session)
+    assert len(rows) == summary.requirements
+    assert any(g.qualified for g in rows) and any(g.missing for g in rows)
+
+
+def test_per_team_plan_adds_up_each_teams_plan(runner: FlaskCliRunner, org: Org) -> None:
+    make_levels()
+    skill = make_skill("ml", "Modelling")
+    make_workshop("ml-competent", skill, 3, hours=4)
+    make_project(org.team, needs=((skill, 3, 1),))
+    make_project(org.other_team, "Platform work", needs=((skill, 3, 1),))
+    _db.session.commit()
+    result = runner.invoke(args=["staffing", "plan", "--per-team", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert [t["team_id"] for t in plan["teams"]] == sorted([org.team.id, org.other_team.id])
+    assert (plan["status"], plan["training_hours"], plan["unfilled_slots"]) == ("optimal", 8, 0)
+    assert len(plan["assignments"]) == 2

@@ -1,0 +1,168 @@
+"""Staffing pages: managing projects, reading gaps, plans, CSV downloads and imports."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.conftest import AuthActions, Org, post_form
+from tests.services.staffing_factories import (
+    give_level,
+    make_levels,
+    make_project,
+    make_skill,
+    make_workshop,
+)
+from webapp.extensions import db as _db
+from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement
+from webapp.services import planning
+
+
+def test_manager_creates_a_project_adds_a_need_and_staffs_it(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    skill = make_skill("ml", "Modelling")
+    give_level(org.engineer, skill, 3)
+    _db.session.commit()
+    auth.login(org.manager.email)
+    start = (date.today() + timedelta(weeks=6)).isoformat()
+    created = post_form(
+        client,
+        "/staffing/projects/new",
+        {"name": "Churn", "team_id": org.team.id, "start_date": start, "status": "planned"},
+    )
+    assert created.status_code == 302
+    project = _db.session.scalars(select(Project)).one()
+    page = f"/staffing/projects/{project.id}"
+    requirement = {"skill_id": skill.id, "min_level": 3, "headcount": 2, "importance": 4}
+    post_form(
+        client, f"{page}/requirements", {**requirement, "allocation_pct": 50}, token_from=page
+    )
+    post_form(
+        client,
+        f"{page}/assignments",
+        {"user_id": org.engineer.id, "allocation_pct": 50},
+        token_from=page,
+    )
+    html = client.get(page).get_data(as_text=True)
+    assert "1 missing" in html
+    assert "Eve Engineer (3, qualified)" in html
+
+
+def test_other_teams_manager_cannot_open_or_change_the_project(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    project = make_project(org.team)
+    _db.session.commit()
+    auth.login(org.other_manager.email)
+    assert client.get(f"/staffing/projects/{project.id}").status_code == 403
+    response = post_form(
+        client, f"/staffing/projects/{project.id}/archive", {}, token_from="/staffing/"
+    )
+    assert response.status_code == 403
+    assert "Churn model" not in client.get("/staffing/").get_data(as_text=True)
+
+
+def test_levels_of_people_from_teams_the_manager_does_not_manage_are_hidden(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    skill = make_skill("ml", "Modelling")
+    give_level(org.other_engineer, skill, 5)
+    project = make_project(org.team, needs=((skill, 3, 1),), people=(org.other_engineer,))
+    _db.session.commit()
+    auth.login(org.manager.email)
+    html = client.get(f"/staffing/projects/{project.id}").get_data(as_text=True)
+    assert "Pat Platform (level not shown: another team)" in html
+    assert "(5, qualified)" not in html
+
+
+def test_gap_csv_downloads_every_requirement(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    skill = make_skill("ml", "Modelling")
+    make_project(org.team, needs=((skill, 3, 2),))
+    make_project(org.other_team, "Hidden", needs=((skill, 3, 1),))
+    _db.session.commit()
+    auth.login(org.manager.email)
+    response = client.get("/staffing/gaps.csv")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="gaps.csv"'
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("project,team,start_date,skill")
+    assert len(lines) == 2 and lines[1].startswith("Churn model,Applied ML,")
+    assert lines[1].endswith(",0,2,6")  # nobody qualified, two missing, 2 x 3 levels short
+
+
+def test_import_with_bad_rows_lists_them_and_stores_nothing(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    make_skill("ml")
+    make_project(org.team, "Churn")
+    _db.session.commit()
+    auth.login(org.manager.email)
+    text = "project,skill,min_level\nChurn,ml,3\nChurn,nope,3\nGhost,ml,9\n"
+    response = post_form(
+        client,
+        "/staffing/import",
+        {"kind": "requirements", "file": (io.BytesIO(text.encode()), "reqs.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "no skill with the code &#39;nope&#39;" in html
+    assert "no project called &#39;Ghost&#39;" in html
+    assert _db.session.scalar(select(func.count()).select_from(ProjectRequirement)) == 0
+
+
+def test_plan_page_solves_on_demand_and_explains_each_line(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    planning.CACHE.clear()
+    make_levels()
+    skill = make_skill("interpretability", "Model interpretability")
+    make_workshop("interpretability-in-practice", skill, 3, hours=6)
+    make_project(org.team, needs=((skill, 3, 1),), people=(org.engineer,))
+    _db.session.commit()
+    auth.login(org.manager.email)
+    url = f"/staffing/teams/{org.team.id}/plan"
+    assert "Compute the plan" in client.get(url).get_data(as_text=True)
+    html = post_form(client, url, {}).get_data(as_text=True)
+    assert "reaches Competent in Model interpretability for Churn model" in html
+    assert "Optimal within" in html
+    csv_text = client.get(f"{url}.csv").get_data(as_text=True)
+    assert "Interpretability In Practice" in csv_text
+    assert "reaches Competent" in client.get(url).get_data(as_text=True)  # cached now
+
+
+def test_printable_report_has_the_gaps_and_a_print_stylesheet(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    skill = make_skill("ml", "Modelling")
+    make_project(org.team, needs=((skill, 4, 1),))
+    _db.session.commit()
+    auth.login(org.manager.email)
+    html = client.get(f"/staffing/teams/{org.team.id}/report").get_data(as_text=True)
+    assert "Unmet requirements" in html and "Modelling" in html
+    response = client.get("/static/app.css")
+    css = response.get_data(as_text=True)
+    response.close()
+    assert "@media print" in css
+
+
+def test_taking_someone_off_a_project_is_audited(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    project = make_project(org.team, people=(org.engineer,))
+    _db.session.commit()
+    row = _db.session.scalars(select(ProjectAssignment)).one()
+    auth.login(org.manager.email)
+    page = f"/staffing/projects/{project.id}"
+    response = post_form(client, f"/staffing/assignments/{row.id}/delete", {}, token_from=page)
+    assert response.status_code == 302
+    assert _db.session.scalar(select(func.count()).select_from(ProjectAssignment)) == 0
+    event = _db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "assignment.remove")
+    ).one()
+    assert (event.actor_id, event.detail["user_id"]) == (org.manager.id, org.engineer.id)

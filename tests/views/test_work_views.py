@@ -1,0 +1,151 @@
+"""Submitting from the browser and by upload: bad input gets a 400 that says what is wrong, and
+nothing is stored; good input is stored and queued before the page answers."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import nbformat
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
+from webapp.extensions import db as _db
+from webapp.extensions import queue
+from webapp.models import Draft, NotebookVersion, Submission
+
+
+def count_submissions() -> int:
+    return _db.session.scalar(select(func.count(Submission.id))) or 0
+
+
+def student_notebook(notebook_id: int) -> dict[str, object]:
+    version = _db.session.scalar(
+        select(NotebookVersion).where(NotebookVersion.notebook_id == notebook_id)
+    )
+    assert version is not None
+    return version.student
+
+
+def upload(client: FlaskClient, notebook_id: int, data: bytes, name: str = "work.ipynb"):  # noqa: ANN201
+    url = f"/workshops/tiny/notebooks/{notebook_id}/upload"
+    token = csrf_token(client, f"/workshops/tiny/notebooks/{notebook_id}")
+    return client.post(
+        url,
+        data={"csrf_token": token, "mode": "final", "notebook": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_upload_that_is_not_json_is_refused_and_nothing_stored(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    notebook_id = fixture_catalog()["tiny"]
+    auth.login(org.engineer.email)
+    response = upload(client, notebook_id, b"{this is not json")
+    assert response.status_code == 400
+    assert "not JSON" in response.get_data(as_text=True)
+    assert count_submissions() == 0
+
+
+def test_upload_of_another_workshops_notebook_names_the_mismatch(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    catalog = fixture_catalog()
+    auth.login(org.engineer.email)
+    other = nbformat.writes(nbformat.from_dict(student_notebook(catalog["ps1"]))).encode()
+    response = upload(client, catalog["tiny"], other)
+    assert response.status_code == 400
+    assert "cannot be graded here" in response.get_data(as_text=True)
+    assert count_submissions() == 0
+
+
+def test_upload_over_the_size_limit_gets_the_413_page(
+    app: Flask, client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    notebook_id = fixture_catalog()["tiny"]
+    auth.login(org.engineer.email)
+    body = b"-" * (app.config["MAX_CONTENT_LENGTH"] + 1)  # raw bytes: no temporary file
+    response = client.post(
+        f"/workshops/tiny/notebooks/{notebook_id}/upload",
+        data=body,
+        content_type="multipart/form-data; boundary=xyz",
+    )
+    assert response.status_code == 413
+    assert "upload limit" in response.get_data(as_text=True)
+    assert count_submissions() == 0
+
+
+def test_good_upload_is_stored_then_queued(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    notebook_id = fixture_catalog()["tiny"]
+    auth.login(org.engineer.email)
+    queue.flush()
+    data = nbformat.writes(nbformat.from_dict(student_notebook(notebook_id))).encode()
+    response = upload(client, notebook_id, data)
+    assert response.status_code == 302
+    submission = _db.session.scalar(select(Submission))
+    assert submission is not None and submission.status == "queued"
+    assert response.headers["Location"] == f"/submissions/{submission.id}"
+    assert queue.pending_count() == 1
+    queue.flush()
+
+
+def test_submit_from_the_editor_keeps_the_answers_as_a_draft(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    notebook_id = fixture_catalog()["tiny"]
+    auth.login(org.engineer.email)
+    page = f"/workshops/tiny/notebooks/{notebook_id}"
+    answers = {"impl_mean": "def mean(xs):\n    return 2"}
+    response = client.post(
+        f"{page}/submit",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "mode": "check",
+            "answers": json.dumps(answers),
+        },
+    )
+    assert response.status_code == 302
+    submission = _db.session.scalar(select(Submission))
+    assert submission is not None and submission.mode == "check"
+    draft = _db.session.scalar(select(Draft))
+    assert draft is not None and draft.answers == answers
+    assert "return 2" in client.get(page).get_data(as_text=True)  # the editor shows the draft
+    queue.flush()
+
+
+def test_answers_for_cells_that_do_not_exist_are_refused(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    notebook_id = fixture_catalog()["tiny"]
+    auth.login(org.engineer.email)
+    page = f"/workshops/tiny/notebooks/{notebook_id}"
+    response = client.post(
+        f"{page}/submit",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "mode": "final",
+            "answers": json.dumps({"test_mean": "pass"}),
+        },
+    )
+    assert response.status_code == 400
+    assert "do not belong" in response.get_data(as_text=True)
+    assert count_submissions() == 0
+
+
+def test_autosave_takes_json_with_the_csrf_header(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    notebook_id = fixture_catalog()["tiny"]
+    auth.login(org.engineer.email)
+    page = f"/workshops/tiny/notebooks/{notebook_id}"
+    url = f"{page}/draft"
+    assert client.post(url, json={"impl_mean": "x = 1"}).status_code == 400  # no token
+    ok = client.post(
+        url, json={"impl_mean": "x = 1"}, headers={"X-CSRFToken": csrf_token(client, page)}
+    )
+    assert ok.status_code == 200 and "saved_at" in ok.get_json()

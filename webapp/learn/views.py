@@ -1,0 +1,115 @@
+"""Catalog pages: the workshop list with filters, one workshop, one rendered notebook, downloads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, render_template, request
+from wtforms.fields.choices import SelectChoice
+
+from webapp.access import admin_required, me, public
+from webapp.extensions import db
+from webapp.learn import bp
+from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
+from webapp.models import NotebookVersion
+from webapp.services import catalog_pages, rendering, submissions
+from webapp.services.catalog_pages import CatalogFilter
+
+IPYNB_MIMETYPE = "application/x-ipynb+json"
+
+
+def render_cache_dir() -> Path:
+    """Where rendered notebooks are kept (instance/render-cache unless configured)."""
+    configured = current_app.config.get("RENDER_CACHE_PATH")
+    return Path(configured or Path(current_app.instance_path) / "render-cache")
+
+
+@bp.route("/workshops")
+def catalog() -> str:
+    skills, categories = catalog_pages.filter_options(db.session)
+    form = CatalogFilterForm(request.args)
+    form.skill.choices = [SelectChoice("", "Any skill")] + [SelectChoice(*s) for s in skills]
+    form.category.choices = [SelectChoice("", "Any category")] + [
+        SelectChoice(*c) for c in categories
+    ]
+    filters = _filters(form)
+    cards = catalog_pages.list_workshops(db.session, viewer_id=me().id, filters=filters)
+    filtered = filters != CatalogFilter()
+    return render_template("learn/catalog.html", form=form, cards=cards, filtered=filtered)
+
+
+def _filters(form: CatalogFilterForm) -> CatalogFilter:
+    level = form.level.data or ""
+    return CatalogFilter(
+        skill=str(form.skill.data or "")[:60],
+        category=str(form.category.data or "")[:60],
+        level=int(level) if level.isdigit() else None,
+        query=str(form.q.data or "").strip()[:100],
+    )
+
+
+@bp.route("/workshops/<slug>")
+def workshop(slug: str) -> str:
+    page = catalog_pages.workshop_page(db.session, slug=slug, viewer_id=me().id)
+    return render_template("learn/workshop.html", page=page, card=page.card)
+
+
+@bp.route("/workshops/<slug>/notebooks/<int:notebook_id>")
+def notebook(slug: str, notebook_id: int) -> str:
+    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    html = rendering.cached_notebook_html(
+        render_cache_dir(),
+        ref.content_hash,
+        lambda: catalog_pages.version_json(db.session, ref.version_id),
+    )
+    user = me()
+    draft = submissions.load_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
+    version = db.session.get(NotebookVersion, ref.version_id)
+    return render_template(
+        "learn/notebook.html",
+        ref=ref,
+        notebook_html=html,
+        answer_cells=[
+            dataclasses.asdict(c) for c in submissions.answer_cells(version.student, draft)
+        ],
+        attempts=submissions.attempts(db.session, user_id=user.id, notebook_id=ref.notebook_id),
+        answers_form=AnswersForm(),
+        upload_form=UploadForm(),
+    )
+
+
+@bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/download")
+def download_student(slug: str, notebook_id: int) -> Response:
+    """The student version, to work on in Jupyter."""
+    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    nb = catalog_pages.version_json(db.session, ref.version_id)
+    return _ipynb(nb, f"{ref.workshop_slug}-{ref.filename}")
+
+
+@bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/source")
+@admin_required
+def download_source(slug: str, notebook_id: int) -> Response:
+    """The instructor version, with solutions and hidden tests (admins only)."""
+    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    nb = catalog_pages.version_json(db.session, ref.version_id, which="source")
+    return _ipynb(nb, f"{ref.workshop_slug}-source-{ref.filename}")
+
+
+def _ipynb(nb: dict[str, Any], filename: str) -> Response:
+    body = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    response = Response(body, mimetype=IPYNB_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/notebook-highlight.css")
+@public
+def highlight_css() -> Response:
+    """The Pygments stylesheet for highlighted code in rendered notebooks."""
+    response = Response(rendering.highlight_css(), mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

@@ -1,0 +1,137 @@
+"""Working on a notebook: autosaved answers, Run tests / Submit, uploads, live grading status,
+feedback, and the review queue for written answers."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from webapp import tasks
+from webapp.access import manager_required, me
+from webapp.extensions import db
+from webapp.learn import bp
+from webapp.learn.forms import AnswersForm, ReviewForm, UploadForm
+from webapp.learn.views import render_cache_dir
+from webapp.models import Submission, SubmissionStatus
+from webapp.services import catalog_pages, rendering, reviews, submissions
+from webapp.services.errors import InvalidInput
+
+
+def _version_for(slug: str, notebook_id: int):  # noqa: ANN202
+    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    return ref, submissions.current_version(db.session, ref.notebook_id)
+
+
+def _queue(submission: Submission) -> Response:
+    db.session.commit()  # stored before it is queued: a lost job is found and run again
+    tasks.grade_submission(submission.id)
+    return redirect(url_for("learn.submission", submission_id=submission.id))
+
+
+@bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/submit", methods=["POST"])
+def submit(slug: str, notebook_id: int) -> Response:
+    _ref, version = _version_for(slug, notebook_id)
+    form = AnswersForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The answers could not be read; reload the page and try again.")
+    try:
+        answers = json.loads(form.answers.data or "{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("The answers could not be read; reload the page and try again.") from exc
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise InvalidInput("The answers could not be read; reload the page and try again.")
+    nb = submissions.notebook_from_answers(version.student, answers)
+    submissions.save_draft(db.session, user=me(), version=version, answers=answers)
+    submission = submissions.create_submission(
+        db.session, user=me(), version=version, nb=nb, mode=form.mode.data or ""
+    )
+    return _queue(submission)
+
+
+@bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/upload", methods=["POST"])
+def upload(slug: str, notebook_id: int) -> Response:
+    _ref, version = _version_for(slug, notebook_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        raise InvalidInput(" ".join(messages) or "Choose a .ipynb file to upload.")
+    nb = submissions.parse_upload(form.notebook.data.read(), version)
+    submission = submissions.create_submission(
+        db.session, user=me(), version=version, nb=nb, mode=form.mode.data or ""
+    )
+    return _queue(submission)
+
+
+@bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/draft", methods=["POST"])
+def save_draft(slug: str, notebook_id: int) -> Response:
+    """Autosave (JSON body, CSRF token in the X-CSRFToken header)."""
+    _ref, version = _version_for(slug, notebook_id)
+    answers = request.get_json(silent=True)
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise InvalidInput("Send the answers as a JSON object of cell id to text.")
+    draft = submissions.save_draft(db.session, user=me(), version=version, answers=answers)
+    db.session.commit()
+    return jsonify(saved_at=draft.updated_at.isoformat())
+
+
+def _own_submission(submission_id: int) -> Submission:
+    user = me()
+    return submissions.get_for_viewer(
+        db.session, submission_id, viewer=user, may_view_user=user.role == "admin"
+    )
+
+
+@bp.route("/submissions/<int:submission_id>")
+def submission(submission_id: int) -> str:
+    sub = _own_submission(submission_id)
+    page = submissions.submission_page(db.session, sub)
+    feedback_html = None
+    if sub.status == SubmissionStatus.GRADED.value and sub.feedback:
+        feedback_html = rendering.cached_notebook_html(
+            render_cache_dir(), f"submission-{sub.id}", lambda: sub.feedback or {}
+        )
+    return render_template("learn/submission.html", page=page, feedback_html=feedback_html)
+
+
+@bp.route("/submissions/<int:submission_id>/status.json")
+def submission_status(submission_id: int) -> Response:
+    sub = _own_submission(submission_id)
+    return jsonify(
+        status=sub.status,
+        score=sub.score,
+        max=sub.max_score,
+        needs_review=sub.needs_review,
+        error=sub.error,
+    )
+
+
+@bp.route("/reviews")
+@manager_required
+def review_queue() -> str:
+    pending = reviews.pending(db.session, me())
+    answers = {p.result_id: reviews.answer_text(db.session, p.result_id) for p in pending}
+    return render_template(
+        "learn/reviews.html", pending=pending, answers=answers, form=ReviewForm()
+    )
+
+
+@bp.route("/reviews/<int:result_id>", methods=["POST"])
+@manager_required
+def review_answer(result_id: int) -> Response:
+    reviews.reviewable_result(db.session, result_id=result_id, reviewer=me())
+    form = ReviewForm()
+    if not form.validate_on_submit() or form.points.data is None:
+        flash("Give the answer its points (a number) and try again.", "danger")
+        return redirect(url_for("learn.review_queue"))
+    reviews.grade_answer(
+        db.session,
+        result_id=result_id,
+        points=float(form.points.data),
+        comment=form.comment.data or "",
+        reviewer=me(),
+    )
+    db.session.commit()
+    flash("Graded. The engineer's total is updated.", "success")
+    return redirect(url_for("learn.review_queue"))

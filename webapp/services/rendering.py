@@ -1,0 +1,175 @@
+"""Notebooks to safe HTML: nbconvert's ``basic`` template, sanitised with nh3, cached by hash.
+
+The HTML is a fragment meant to sit inside the site layout. It carries no inline styles nor
+scripts (the CSP allows neither): code is highlighted with Pygments classes whose stylesheet is
+:func:`highlight_css`, math stays as TeX for KaTeX's auto-render, and images are kept only as
+``data:image/...`` URIs. The same renderer serves course notebooks and submitted ones, which are
+untrusted: every tag and attribute passes an allow-list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import nh3
+from nbconvert import HTMLExporter
+from nbformat import NotebookNode
+from pygments.formatters import HtmlFormatter
+
+RENDERER_VERSION = "1"  # bump when the output changes, so cached pages are rebuilt
+PYGMENTS_STYLE = "default"
+MEMORY_ITEMS = 64
+
+TAGS = nh3.ALLOWED_TAGS | {"img", "figure", "figcaption", "details", "summary"}
+DROPPED_WITH_CONTENT = {"script", "style", "svg", "math", "iframe", "object", "embed", "template"}
+GLOBAL_ATTRIBUTES = {"class", "id", "title", "lang", "dir", "role", "aria-hidden", "aria-label"}
+ATTRIBUTES = {
+    "*": GLOBAL_ATTRIBUTES,
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+}
+IMAGE_DATA_RE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
+ALIGN_RE = re.compile(r'<(td|th)([^>]*?) style="text-align:\s*(left|right|center);?"')
+
+_lock = threading.Lock()
+_key_locks: dict[str, threading.Lock] = {}
+_memory: OrderedDict[str, str] = OrderedDict()
+
+
+@cache
+def _exporter() -> HTMLExporter:
+    """One exporter per process: loading its Jinja templates is most of a cold render's cost."""
+    return HTMLExporter(template_name="basic", anchor_link_text="¶")
+
+
+def render_notebook_html(nb: NotebookNode | Mapping[str, Any]) -> str:
+    """The notebook as a sanitised HTML fragment (no scripts, no inline styles, no event handlers).
+
+    Raises nbformat's ValidationError-derived errors only for data that is not a notebook.
+    """
+    node = _with_python_lexer(nb if isinstance(nb, NotebookNode) else nbformat.from_dict(dict(nb)))
+    with _lock:  # nbconvert exporters are not documented as thread-safe
+        body, _resources = _exporter().from_notebook_node(node)
+    return sanitise(body)
+
+
+def _with_python_lexer(nb: NotebookNode) -> NotebookNode:
+    """A shallow copy highlighted with Pygments' Python lexer.
+
+    Notebooks name the ``ipython3`` lexer, which needs IPython (not installed in the app); nbconvert
+    would warn and fall back to Python anyway.
+    """
+    info = dict(nb.get("metadata", {}).get("language_info", {}))
+    if not str(info.get("pygments_lexer", info.get("name", "python"))).startswith("ipython"):
+        return nb
+    info["pygments_lexer"] = "python3"
+    metadata = NotebookNode({**nb.get("metadata", {}), "language_info": NotebookNode(info)})
+    return NotebookNode({**nb, "metadata": metadata})
+
+
+def sanitise(html: str) -> str:
+    """Keep only allow-listed tags and attributes; images only as inline data URIs."""
+    html = ALIGN_RE.sub(r'<\1\2 class="nb-align-\3"', html)
+    return nh3.clean(
+        html,
+        tags=TAGS,
+        clean_content_tags=DROPPED_WITH_CONTENT,
+        attributes=ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        url_schemes={"http", "https", "mailto", "data"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """Images only as inline raster ``data:`` URIs; ``data:`` nowhere else.
+
+    An image URL would make every viewer's browser request it (on this origin, as the CSP allows
+    no other), so a submitted notebook could not use one to probe the app on a viewer's behalf.
+    """
+    if tag == "img" and name == "src":
+        return value if IMAGE_DATA_RE.match(value.strip()) else None
+    if name == "href" and value.strip().lower().startswith("data:"):
+        return None
+    return value
+
+
+@cache
+def highlight_css() -> str:
+    """The Pygments stylesheet for the ``.highlight`` blocks nbconvert emits."""
+    return str(HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".highlight"))
+
+
+# --- the cache ------------------------------------------------------------------------------------
+
+
+def cached_notebook_html(
+    cache_dir: Path, content_hash: str, load: Callable[[], Mapping[str, Any]]
+) -> str:
+    """The rendered notebook for ``content_hash``, rendering (``load()``) only on a cache miss.
+
+    Kept on disk under ``cache_dir`` (it survives restarts) and in a small in-process LRU, and
+    rendered at most once per process for a given hash even when requests race.
+    """
+    key = f"{content_hash}-r{RENDERER_VERSION}"
+    html = _remember(key)
+    if html is not None:
+        return html
+    with _key_lock(key):
+        path = cache_dir / f"{key}.html"
+        try:
+            html = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            html = render_notebook_html(load())
+            _write_atomically(path, html)
+        _remember(key, html)
+    return html
+
+
+def is_cached(cache_dir: Path, content_hash: str) -> bool:
+    return (cache_dir / f"{content_hash}-r{RENDERER_VERSION}.html").exists()
+
+
+def _remember(key: str, html: str | None = None) -> str | None:
+    with _lock:
+        if html is None:
+            found = _memory.get(key)
+            if found is not None:
+                _memory.move_to_end(key)
+            return found
+        _memory[key] = html
+        while len(_memory) > MEMORY_ITEMS:
+            _memory.popitem(last=False)
+        return html
+
+
+def forget_memory() -> None:
+    """Empty the in-process cache (the disk cache stays); tests use it to simulate a restart."""
+    with _lock:
+        _memory.clear()
+
+
+def _key_lock(key: str) -> threading.Lock:
+    with _lock:
+        return _key_locks.setdefault(key, threading.Lock())
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".render-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,338 @@
+"""Skill pages for engineers (their own), managers (their teams') and admins (everything)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from webapp.access import manager_required, me, require_engineer_view, require_team_view
+from webapp.extensions import db
+from webapp.models import Team
+from webapp.services import authz, estimates, learning_path, skill_trends, skills
+from webapp.services.errors import NotFound
+from webapp.skills import bp
+from webapp.skills.forms import AssessmentForm, TargetProfileForm
+
+
+def _settings() -> estimates.EstimateSettings:
+    return estimates.settings_from_config(current_app.config)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> Response:
+    """A CSV download (RFC 4180 quoting by the csv module)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _assessment_form() -> AssessmentForm:
+    form = AssessmentForm()
+    return form.fill(skills.skill_catalog(db.session), skills.proficiency_levels(db.session))
+
+
+def _engineer_context(user_id: int) -> dict[str, object]:
+    """What a manager sees about an engineer: levels, sources, dates, confidence, history."""
+    graph = learning_path.load_workshop_graph(db.session)
+    return {
+        "engineer": skills.get_user(db.session, user_id),
+        "rows": skills.engineer_skills(
+            db.session, user_id, now=_now(), settings=_settings(), workshops=graph
+        ),
+        "history": skills.history(db.session, user_id),
+    }
+
+
+# --- engineers: their own skills ---------------------------------------------------------------
+
+
+@bp.route("/skills")
+def mine() -> str:
+    context = _engineer_context(me().id)
+    levels = skills.proficiency_levels(db.session)
+    return render_template("skills/mine.html", form=_assessment_form(), levels=levels, **context)
+
+
+@bp.route("/skills/assess", methods=["POST"])
+def assess_self() -> Response | str:
+    form = _assessment_form()
+    if not form.validate_on_submit():
+        flash("Choose a skill and a level, then record the assessment again.", "warning")
+        return redirect(url_for("skills.mine"))
+    estimates.record_self_assessment(
+        db.session,
+        actor=me(),
+        skill_id=form.skill.data,
+        level=form.level.data,
+        note=form.note.data or "",
+    )
+    db.session.commit()
+    flash("Self-assessment recorded. Your earlier assessments stay in the history.", "success")
+    return redirect(url_for("skills.mine"))
+
+
+@bp.route("/skills/history")
+def my_history() -> str:
+    return render_template("skills/history.html", **_engineer_context(me().id))
+
+
+@bp.route("/skills/manager-view")
+def manager_view() -> str:
+    """Exactly the page a manager sees about the logged-in engineer."""
+    return render_template("skills/engineer.html", preview=True, **_engineer_context(me().id))
+
+
+@bp.route("/skills/export.csv")
+def my_export() -> Response:
+    return _engineer_export(me().id)
+
+
+@bp.route("/skills/gaps")
+def gaps() -> str:
+    user = me()
+    ests = estimates.load_estimates(
+        db.session, user_ids=[user.id], now=_now(), settings=_settings()
+    )
+    found = learning_path.find_gaps(
+        learning_path.requirements_for(db.session, user.id, user.target_profile_id),
+        {sid: e for (_, sid), e in ests.items()},
+    )
+    path = learning_path.plan_path(
+        found,
+        learning_path.load_workshop_graph(db.session),
+        learning_path.passed_workshop_ids(db.session, user.id),
+    )
+    form = TargetProfileForm(profile=user.target_profile_id or 0)
+    form.fill(skills.role_profiles(db.session))
+    return render_template("skills/gaps.html", gaps=found, path=path, form=form)
+
+
+@bp.route("/skills/target", methods=["POST"])
+def choose_target() -> Response:
+    form = TargetProfileForm().fill(skills.role_profiles(db.session))
+    if not form.validate_on_submit():
+        flash("Pick a role profile from the list.", "warning")
+        return redirect(url_for("skills.gaps"))
+    skills.set_target_profile(db.session, actor=me(), profile_id=form.profile.data or None)
+    db.session.commit()
+    flash("Target role profile saved; your gaps are measured against it.", "success")
+    return redirect(url_for("skills.gaps"))
+
+
+# --- managers: one engineer ----------------------------------------------------------------
+
+
+@bp.route("/engineers/<int:user_id>/skills")
+def engineer(user_id: int) -> str:
+    require_engineer_view(user_id)
+    context = _engineer_context(user_id)
+    viewer = me()
+    form = None
+    if authz.is_manager_or_admin(viewer) and viewer.id != user_id:
+        form = _assessment_form()
+    levels = skills.proficiency_levels(db.session)
+    return render_template(
+        "skills/engineer.html", preview=False, form=form, levels=levels, **context
+    )
+
+
+@bp.route("/engineers/<int:user_id>/assess", methods=["POST"])
+@manager_required
+def assess_engineer(user_id: int) -> Response:
+    require_engineer_view(user_id)
+    form = _assessment_form()
+    if not form.validate_on_submit():
+        flash("Choose a skill and a level, then record the assessment again.", "warning")
+        return redirect(url_for("skills.engineer", user_id=user_id))
+    estimates.record_manager_assessment(
+        db.session,
+        actor=me(),
+        engineer_id=user_id,
+        skill_id=form.skill.data,
+        level=form.level.data,
+        note=form.note.data or "",
+    )
+    db.session.commit()
+    flash("Manager assessment recorded; the engineer sees it in their history.", "success")
+    return redirect(url_for("skills.engineer", user_id=user_id))
+
+
+@bp.route("/engineers/<int:user_id>/skills/export.csv")
+def engineer_export(user_id: int) -> Response:
+    require_engineer_view(user_id)
+    return _engineer_export(user_id)
+
+
+def _engineer_export(user_id: int) -> Response:
+    context = _engineer_context(user_id)
+    if request.args.get("table") == "history":
+        return csv_response(
+            f"skill-history-{user_id}.csv",
+            ["skill", "level", "source", "recorded_at", "recorded_by", "note"],
+            (
+                [h.skill_name, h.level, h.source, h.recorded_at.isoformat(), h.recorded_by, h.note]
+                for h in context["history"]  # type: ignore[attr-defined]
+            ),
+        )
+    return csv_response(
+        f"skills-{user_id}.csv",
+        ["category", "skill", "level", "source", "recorded_at", "confidence", "claimed_level",
+         "verified_level", "due_for_reverification"],
+        (
+            [r.skill.category, r.skill.name, r.estimate.level, r.estimate.source,
+             r.estimate.recorded_at.date().isoformat(), r.estimate.confidence,
+             r.estimate.claimed_level or "", r.estimate.verified_level or "",
+             "yes" if r.estimate.due_for_reverification else "no"]
+            for r in context["rows"]  # type: ignore[attr-defined]
+        ),
+    )  # fmt: skip
+
+
+# --- managers: teams ---------------------------------------------------------------------
+
+
+@bp.route("/skills/teams")
+@manager_required
+def team_index() -> str:
+    user = me()
+    ids = None if authz.is_admin(user) else authz.managed_team_ids(db.session, user)
+    return render_template("skills/teams.html", teams=skills.teams_visible_to(db.session, ids))
+
+
+def _team(team_id: int) -> Team:
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise NotFound("That team does not exist.")
+    require_team_view(team.id)
+    return team
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _matrix(team_id: int) -> tuple[skills.MatrixQuery, skills.TeamMatrix]:
+    query = skills.MatrixQuery(
+        category_id=_int_arg("category"),
+        project_id=_int_arg("project"),
+        sort_skill_id=_int_arg("sort"),
+        show_all=request.args.get("all") == "1",
+    )
+    matrix = skills.team_matrix(
+        db.session,
+        team_id,
+        query,
+        now=_now(),
+        settings=_settings(),
+        bus_factor_min=int(current_app.config["BUS_FACTOR_MIN"]),
+        min_group=int(current_app.config["MIN_AGGREGATE_GROUP"]),
+    )
+    return query, matrix
+
+
+@bp.route("/teams/<int:team_id>/matrix")
+@manager_required
+def matrix(team_id: int) -> str:
+    team = _team(team_id)
+    query, result = _matrix(team.id)
+    return render_template(
+        "skills/matrix.html",
+        team=team,
+        query=query,
+        matrix=result,
+        categories=skills.categories(db.session),
+        projects=skills.team_projects(db.session, team.id),
+        min_group=current_app.config["MIN_AGGREGATE_GROUP"],
+        bus_factor_min=current_app.config["BUS_FACTOR_MIN"],
+    )
+
+
+@bp.route("/teams/<int:team_id>/matrix/export.csv")
+@manager_required
+def matrix_export(team_id: int) -> Response:
+    team = _team(team_id)
+    _, result = _matrix(team.id)
+    if request.args.get("table") == "bus-factor":
+        return csv_response(
+            f"bus-factor-team-{team.id}.csv",
+            ["project", "skill", "min_level", "verified_holders"],
+            ([w.project, w.skill_name, w.min_level, w.verified_holders] for w in result.warnings),
+        )
+    return csv_response(f"skill-matrix-team-{team.id}.csv", *matrix_table(result))
+
+
+def matrix_table(result: skills.TeamMatrix) -> tuple[list[str], list[list[object]]]:
+    """Header and rows of the matrix as text: "3" claimed, "3v" verified, "" none."""
+    header = ["engineer"] + [s.name for s in result.skills]
+    rows: list[list[object]] = []
+    for i, (_, name) in enumerate(result.engineers):
+        cells = [result.cell(i, j) for j in range(len(result.skills))]
+        rows.append([name] + [f"{c[0]}{'v' if c[1] else ''}" if c[0] else "" for c in cells])
+    if result.coverage is not None:
+        rows.append(["coverage (holders / verified)"] + [f"{h}/{v}" for h, v in result.coverage])
+    return header, rows
+
+
+@bp.route("/teams/<int:team_id>/report")
+@manager_required
+def report(team_id: int) -> str:
+    """A printable report: matrix, coverage, bus-factor warnings and trends on one page."""
+    team = _team(team_id)
+    _, result = _matrix(team.id)
+    return render_template(
+        "skills/report.html",
+        team=team,
+        matrix=result,
+        trends=_trends(team.id),
+        generated=_now(),
+        min_group=current_app.config["MIN_AGGREGATE_GROUP"],
+    )
+
+
+def _trends(team_id: int) -> list[skill_trends.TrendPoint] | None:
+    """Monthly trend points, or None when the team is below the minimum group size."""
+    ids = [u for u, _ in skills.team_engineers(db.session, team_id)]
+    if len(ids) < int(current_app.config["MIN_AGGREGATE_GROUP"]):
+        return None
+    return skill_trends.team_trends(db.session, ids, now=_now(), settings=_settings())
+
+
+@bp.route("/teams/<int:team_id>/trends")
+@manager_required
+def trends(team_id: int) -> str:
+    team = _team(team_id)
+    return render_template(
+        "skills/trends.html",
+        team=team,
+        trends=_trends(team.id),
+        min_group=current_app.config["MIN_AGGREGATE_GROUP"],
+    )
+
+
+@bp.route("/teams/<int:team_id>/trends/export.csv")
+@manager_required
+def trends_export(team_id: int) -> Response:
+    team = _team(team_id)
+    points = _trends(team.id) or []
+    return csv_response(
+        f"skill-trends-team-{team.id}.csv",
+        ["month", "verified_pairs", "claimed_only_pairs", "skills_covered", "mean_level",
+         "workshops_passed"],
+        ([p.month, p.verified_pairs, p.claimed_only_pairs, p.skills_covered, p.mean_level,
+          p.workshops_passed] for p in points),
+    )  # fmt: skip

@@ -1,0 +1,97 @@
+"""A team's training plan: shown from the cache, solved on demand, exported and printed."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template
+
+from webapp.access import manager_required, require_team_view
+from webapp.extensions import db
+from webapp.services import planning, staffing_csv, staffing_gaps, teams
+from webapp.services.planning import PlanReport
+from webapp.staffing import bp
+from webapp.staffing.forms import ButtonForm
+from webapp.staffing.views import csv_response
+
+
+def _settings() -> planning.PlanSettings:
+    return planning.settings_from_config(current_app.config)
+
+
+def _what_if_s() -> float:
+    return float(current_app.config.get("PLAN_WHAT_IF_TIME_LIMIT_S", 2.0))
+
+
+def _plan(team_id: int, *, solve_now: bool) -> tuple[planning.PlanInputs, PlanReport | None]:
+    """The team's plan for the current data, solving it when asked (or when not cached)."""
+    return planning.cached_or_solve(
+        db.session, team_id, _settings(), solve_now=solve_now, what_if_time_s=_what_if_s()
+    )
+
+
+def _render(team_id: int, report: PlanReport | None, inputs: planning.PlanInputs) -> str:
+    team = teams.get_team(db.session, team_id)
+    return render_template(
+        "staffing/plan.html",
+        team=team,
+        report=report,
+        inputs=inputs,
+        button=ButtonForm(),
+        time_limit=_settings().time_limit_s,
+    )
+
+
+@bp.route("/teams/<int:team_id>/plan")
+@manager_required
+def plan(team_id: int) -> str:
+    require_team_view(team_id)
+    inputs, report = _plan(team_id, solve_now=False)
+    return _render(team_id, report, inputs)
+
+
+@bp.route("/teams/<int:team_id>/plan", methods=["POST"])
+@manager_required
+def solve_plan(team_id: int) -> str:
+    """Solve now and show the result in this response (the cache is per process)."""
+    require_team_view(team_id)
+    inputs, report = _plan(team_id, solve_now=True)
+    return _render(team_id, report, inputs)
+
+
+@bp.route("/teams/<int:team_id>/plan.csv")
+@manager_required
+def plan_csv(team_id: int) -> Response:
+    require_team_view(team_id)
+    _, report = _plan(team_id, solve_now=True)
+    assert report is not None
+    return csv_response(plan_table(report), f"plan-team-{team_id}.csv")
+
+
+def plan_table(report: PlanReport) -> str:
+    """Every plan line and unfilled slot as CSV rows, with the explanation in words."""
+    headers = ["engineer", "project", "skill", "level", "start_date", "workshops", "hours"]
+    rows: list[list[object]] = [
+        [line.engineer, line.project, line.skill, line.level, line.due.isoformat()]
+        + ["; ".join(t for t, _ in line.workshops), f"{line.hours:g}", line.sentence]
+        for line in report.lines
+    ]
+    rows += [
+        ["(unfilled)", u.project, u.skill, u.level_name, "", "", "", u.sentence]
+        for u in report.unfilled
+    ]
+    return staffing_csv.to_csv([*headers, "explanation"], rows)
+
+
+@bp.route("/teams/<int:team_id>/report")
+@manager_required
+def report(team_id: int) -> str:
+    """A printable page: the team's project gaps and its last plan (print stylesheet)."""
+    require_team_view(team_id)
+    inputs, plan_report = _plan(team_id, solve_now=False)
+    rows = staffing_gaps.gaps(db.session, team_ids=[team_id])
+    return render_template(
+        "staffing/report.html",
+        team=teams.get_team(db.session, team_id),
+        gaps=rows,
+        projects=staffing_gaps.by_project(rows),
+        report=plan_report,
+    )

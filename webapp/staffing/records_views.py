@@ -1,0 +1,118 @@
+"""CSV import and export of staffing records, and role profiles."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+
+from webapp.access import manager_required, me
+from webapp.extensions import db
+from webapp.services import staffing, staffing_csv
+from webapp.services.errors import DomainError, RowErrors
+from webapp.staffing import bp
+from webapp.staffing.forms import ButtonForm, ImportForm, ProfileForm, TargetForm, choices
+from webapp.staffing.views import csv_response, scope
+
+
+@bp.route("/export/<kind>.csv")
+@manager_required
+def export(kind: str) -> Response:
+    if kind not in staffing_csv.KINDS:
+        abort(404)
+    return csv_response(staffing_csv.export(db.session, kind, scope()), f"{kind}.csv")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@manager_required
+def import_csv() -> tuple[str, int] | str:
+    form = ImportForm()
+    errors, imported = None, None
+    if form.validate_on_submit():
+        text = form.file.data.read().decode("utf-8", errors="replace")
+        try:
+            imported = staffing_csv.import_csv(db.session, text, form.kind.data or "", actor=me())
+        except RowErrors as exc:
+            db.session.rollback()
+            errors = exc.errors
+            flash(exc.message, "danger")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"Imported {imported.rows} {imported.kind} row(s).", "success")
+    page = render_template(
+        "staffing/import.html", form=form, errors=errors, kinds=staffing_csv.KINDS
+    )
+    return (page, 400) if errors else page
+
+
+@bp.route("/profiles", methods=["GET", "POST"])
+@manager_required
+def profiles() -> Response | str:
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            profile = staffing.save_profile(
+                db.session,
+                actor=me(),
+                name=form.name.data or "",
+                description=form.description.data or "",
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"Created {profile.name}. Now set its target levels.", "success")
+            return redirect(url_for("staffing.profile", profile_id=profile.id))
+    return render_template(
+        "staffing/profiles.html",
+        profiles=staffing.list_profiles(db.session, include_archived=True),
+        form=form,
+        button=ButtonForm(),
+    )
+
+
+@bp.route("/profiles/<int:profile_id>", methods=["GET", "POST"])
+@manager_required
+def profile(profile_id: int) -> Response | str:
+    profile = staffing.get_profile(db.session, profile_id)
+    form = ProfileForm(obj=profile, prefix="p")
+    target = TargetForm(prefix="t")
+    target.skill_id.choices = choices(staffing.skill_choices(db.session))
+    if form.submit.data and form.validate_on_submit():
+        staffing.save_profile(
+            db.session,
+            actor=me(),
+            name=form.name.data or "",
+            description=form.description.data or "",
+            profile_id=profile.id,
+        )
+        db.session.commit()
+        flash("Saved.", "success")
+        return redirect(url_for("staffing.profile", profile_id=profile.id))
+    if target.submit.data and target.validate_on_submit():
+        level = int(target.level.data or 0)
+        staffing.set_profile_target(
+            db.session,
+            actor=me(),
+            profile_id=profile.id,
+            skill_id=target.skill_id.data,
+            level=level or None,
+        )
+        db.session.commit()
+        flash("Target saved.", "success")
+        return redirect(url_for("staffing.profile", profile_id=profile.id))
+    return render_template(
+        "staffing/profile.html", profile=profile, form=form, target=target, button=ButtonForm()
+    )
+
+
+@bp.route("/profiles/<int:profile_id>/archive", methods=["POST"])
+@manager_required
+def archive_profile(profile_id: int) -> Response:
+    profile = staffing.get_profile(db.session, profile_id)
+    staffing.archive_profile(db.session, profile.id, actor=me(), archived=not profile.archived)
+    db.session.commit()
+    flash(f"{profile.name} is {'archived' if profile.archived else 'restored'}.", "success")
+    return redirect(url_for("staffing.profiles"))

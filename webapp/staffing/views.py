@@ -1,0 +1,235 @@
+"""Projects and their gaps: list, create, edit, archive; requirements and assignments."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, url_for
+
+from webapp.access import manager_required, me
+from webapp.extensions import db
+from webapp.models import Team
+from webapp.services import staffing, staffing_csv, staffing_gaps
+from webapp.services.errors import DomainError
+from webapp.staffing import bp
+from webapp.staffing.forms import AssignmentForm, ButtonForm, ProjectForm, RequirementForm, choices
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download (UTF-8 with a BOM so spreadsheets read accents right)."""
+    return Response(
+        "\ufeff" + text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def scope() -> set[int] | None:
+    return staffing.team_scope(db.session, me())
+
+
+def _team_choices() -> list[tuple[int, str]]:
+    teams = db.session.query(Team.id, Team.name).order_by(Team.name).all()
+    allowed = scope()
+    return [(tid, name) for tid, name in teams if allowed is None or tid in allowed]
+
+
+@bp.route("/")
+@manager_required
+def projects() -> str:
+    rows = staffing_gaps.gaps(db.session, team_ids=scope())
+    return render_template(
+        "staffing/projects.html",
+        projects=staffing.list_projects(db.session, scope()),
+        summary={s.project_id: s for s in staffing_gaps.by_project(rows)},
+        teams=_team_choices(),
+    )
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@manager_required
+def new_project() -> Response | str:
+    form = ProjectForm()
+    form.team_id.choices = choices(_team_choices())
+    if form.validate_on_submit():
+        try:
+            project = staffing.create_project(
+                db.session,
+                actor=me(),
+                name=form.name.data or "",
+                team_id=form.team_id.data,
+                start_date=form.start_date.data,
+                description=form.description.data or "",
+                status=form.status.data or "planned",
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"Created {project.name}. Now add what it needs.", "success")
+            return redirect(url_for("staffing.project", project_id=project.id))
+    return render_template("staffing/project_form.html", form=form, project=None)
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit_project(project_id: int) -> Response | str:
+    project = staffing.get_project(db.session, project_id, me())
+    form = ProjectForm(obj=project)
+    form.team_id.choices = choices([(project.team_id, project.team.name)])
+    if form.validate_on_submit():
+        try:
+            staffing.update_project(
+                db.session,
+                project.id,
+                actor=me(),
+                name=form.name.data or "",
+                start_date=form.start_date.data,
+                description=form.description.data or "",
+                status=form.status.data or project.status,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("staffing.project", project_id=project.id))
+    return render_template("staffing/project_form.html", form=form, project=project)
+
+
+@bp.route("/projects/<int:project_id>")
+@manager_required
+def project(project_id: int) -> str:
+    project = staffing.get_project(db.session, project_id, me())
+    req_form, assign_form = RequirementForm(), AssignmentForm()
+    req_form.skill_id.choices = choices(staffing.skill_choices(db.session))
+    # The picker offers the project's team; people from other teams come in by CSV import.
+    assign_form.user_id.choices = choices(staffing.assignable_people(db.session, [project.team_id]))
+    return render_template(
+        "staffing/project.html",
+        project=project,
+        gaps=staffing_gaps.gaps(db.session, project_ids=[project.id], with_assignees=True),
+        visible=staffing.visible_user_ids(db.session, me()),
+        req_form=req_form,
+        assign_form=assign_form,
+        button=ButtonForm(),
+        closed=project.status not in staffing.OPEN_STATUSES,
+    )
+
+
+@bp.route("/projects/<int:project_id>/gaps.csv")
+@manager_required
+def project_gaps_csv(project_id: int) -> Response:
+    project = staffing.get_project(db.session, project_id, me())
+    rows = staffing_gaps.gaps(db.session, project_ids=[project.id])
+    return csv_response(gap_csv(rows), f"gaps-project-{project.id}.csv")
+
+
+def gap_csv(rows: list[staffing_gaps.RequirementGap]) -> str:
+    headers = ["project", "team", "start_date", "skill", "min_level", "headcount", "importance"]
+    headers += ["qualified", "missing", "level_shortfall"]
+    return staffing_csv.to_csv(
+        headers,
+        (
+            [g.req.project_name, g.req.team_name, g.req.start_date.isoformat(), g.req.skill_name]
+            + [g.req.min_level, g.req.headcount, g.req.importance, g.qualified, g.missing]
+            + [g.shortfall]
+            for g in rows
+        ),
+    )
+
+
+@bp.route("/projects/<int:project_id>/archive", methods=["POST"])
+@manager_required
+def archive_project(project_id: int) -> Response:
+    project = staffing.archive_project(db.session, project_id, actor=me())
+    db.session.commit()
+    flash(f"Archived {project.name}: it no longer counts in gaps and plans.", "success")
+    return redirect(url_for("staffing.projects"))
+
+
+@bp.route("/projects/<int:project_id>/requirements", methods=["POST"])
+@manager_required
+def set_requirement(project_id: int) -> Response:
+    staffing.get_project(db.session, project_id, me())
+    form = RequirementForm()
+    form.skill_id.choices = choices(staffing.skill_choices(db.session))
+    if not form.validate_on_submit():
+        flash("Check the requirement: " + _errors(form), "danger")
+        return redirect(url_for("staffing.project", project_id=project_id))
+    staffing.set_requirement(
+        db.session,
+        actor=me(),
+        project_id=project_id,
+        skill_id=form.skill_id.data,
+        min_level=form.min_level.data or 0,
+        headcount=form.headcount.data or 0,
+        importance=form.importance.data or 0,
+        allocation_pct=form.allocation_pct.data or 0,
+    )
+    db.session.commit()
+    flash("Requirement saved.", "success")
+    return redirect(url_for("staffing.project", project_id=project_id))
+
+
+def _errors(form: object) -> str:
+    errors = getattr(form, "errors", {})
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+
+
+@bp.route("/requirements/<int:requirement_id>/delete", methods=["POST"])
+@manager_required
+def remove_requirement(requirement_id: int) -> Response:
+    project_id = staffing.remove_requirement(db.session, requirement_id, actor=me())
+    db.session.commit()
+    flash("Requirement removed.", "success")
+    return redirect(url_for("staffing.project", project_id=project_id))
+
+
+@bp.route("/projects/<int:project_id>/assignments", methods=["POST"])
+@manager_required
+def assign(project_id: int) -> Response:
+    project = staffing.get_project(db.session, project_id, me())
+    form = AssignmentForm()
+    form.user_id.choices = choices(staffing.assignable_people(db.session, [project.team_id]))
+    if not form.validate_on_submit():
+        flash("Check the assignment: " + _errors(form), "danger")
+        return redirect(url_for("staffing.project", project_id=project_id))
+    staffing.assign(
+        db.session,
+        actor=me(),
+        project_id=project_id,
+        user_id=form.user_id.data,
+        allocation_pct=form.allocation_pct.data or 0,
+    )
+    db.session.commit()
+    flash("Assignment saved.", "success")
+    return redirect(url_for("staffing.project", project_id=project_id))
+
+
+@bp.route("/assignments/<int:assignment_id>/delete", methods=["POST"])
+@manager_required
+def unassign(assignment_id: int) -> Response:
+    project_id = staffing.unassign(db.session, assignment_id, actor=me())
+    db.session.commit()
+    flash("Taken off the project.", "success")
+    return redirect(url_for("staffing.project", project_id=project_id))
+
+
+@bp.route("/gaps")
+@manager_required
+def gap_report() -> str:
+    rows = staffing_gaps.gaps(db.session, team_ids=scope())
+    return render_template(
+        "staffing/gaps.html",
+        projects=staffing_gaps.by_project(rows),
+        skills=staffing_gaps.by_skill(rows),
+        total_missing=sum(g.missing for g in rows),
+        total_slots=sum(g.req.headcount for g in rows),
+    )
+
+
+@bp.route("/gaps.csv")
+@manager_required
+def gap_report_csv() -> Response:
+    return csv_response(gap_csv(staffing_gaps.gaps(db.session, team_ids=scope())), "gaps.csv")

@@ -1,0 +1,20 @@
+/* Live grading status: polls until the attempt is graded, then shows the results. */
+(function () {
+  "use strict";
+  var box = document.getElementById("grading-status");
+  if (!box) { return; }
+  var state = box.getAttribute("data-status");
+  if (state !== "queued" && state !== "running") { return; }
+  var labels = { queued: "Queued: waiting for a grading worker…", running: "Running: your notebook is being graded…" };
+  function poll() {
+    fetch(box.getAttribute("data-status-url"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        if (s.status === "graded" || s.status === "error") { window.location.reload(); return; }
+        if (labels[s.status]) { box.textContent = labels[s.status]; box.setAttribute("data-status", s.status); }
+        window.setTimeout(poll, 700);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+}());
