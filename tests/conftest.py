@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -106,9 +107,22 @@ def wipe(database: object) -> None:
             conn.execute(table.delete())
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    The ``db`` fixture keeps an app context open for the test's own queries; Flask would reuse
+    it for the client's requests, so ``g`` (where Flask-Login caches the user) and the database
+    session would leak from one request to the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture()
 def client(app: Flask, db: object) -> FlaskClient:
-    return app.test_client()
+    return FreshContextClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture()

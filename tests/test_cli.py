@@ -8,7 +8,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from webapp.extensions import db as _db
-from webapp.models import Project, Skill, SkillEvidence, Team, User
+from webapp.models import Project, Skill, SkillEvidence, Team, User, WorkshopProgress
 from webapp.services import demo
 
 
@@ -29,6 +29,9 @@ def test_demo_builds_the_organisation_once_and_prints_logins(runner: FlaskCliRun
     assert demo.DEMO_PASSWORD in first.output and "ada@skillforge-demo.com" in first.output
     sizes = (count(User), count(Team), count(Project), count(SkillEvidence))
     assert sizes[0] == 1 + 3 + 15 and sizes[1] == 3 and sizes[2] == 4 and sizes[3] > 0
+    progress = _db.session.scalars(select(WorkshopProgress)).all()
+    assert progress, "demo engineers have progress in some workshops"
+    assert any(p.passed_at for p in progress) and any(p.passed_at is None for p in progress)
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert (count(User), count(Team), count(Project), count(SkillEvidence)) == sizes

@@ -212,3 +212,9 @@ def test_stalled_lists_only_lost_jobs(db: object) -> None:
     )
     assert found == [old_running.id]
     assert fresh.id not in found
+
+
+def test_grader_version_fits_the_column_it_is_stored_in() -> None:
+    from webapp.grading.autograde import GRADER_VERSION
+
+    assert len(GRADER_VERSION) <= Submission.__table__.c.grader_version.type.length

@@ -114,11 +114,12 @@ def _register_errors(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from webapp.access import enforce_login
-    from webapp.security import set_security_headers
+    from webapp.security import close_unsent_body, set_security_headers
     from webapp.templating import register_templating
 
     app.before_request(enforce_login)
     app.after_request(set_security_headers)
+    app.after_request(close_unsent_body)
     register_templating(app)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 
 CSP = "; ".join(
     [
@@ -27,4 +27,13 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    return response
+
+
+def close_unsent_body(response: Response) -> Response:
+    """``after_request`` hook: a 304 (or HEAD) answer never sends its body, and Werkzeug then never
+    closes it either; close a static file's handle now instead of leaving it to the garbage
+    collector."""
+    if response.status_code in (204, 304) or request.method == "HEAD":
+        response.close()
     return response

@@ -21,6 +21,7 @@ NAV_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
     ("admin.import_roster", "Import roster", ("admin",)),
     ("admin.audit_log", "Audit log", ("admin",)),
     ("admin.catalog_admin", "Catalog", ("admin",)),
+    ("admin.grading", "Grading", ("admin",)),
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import Org, make_notebook_version, nbgrader_notebook
 from webapp.extensions import db as _db
-from webapp.models import SkillEvidence, Submission, WorkshopProgress
+from webapp.models import Skill, SkillCategory, SkillEvidence, Submission, WorkshopProgress
 from webapp.services import progress, reviews, submissions
 from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
 from webapp.services.progress import NotebookScore, workshop_share
@@ -131,3 +131,19 @@ def test_engineer_cannot_review_even_their_own_answer(org: Org) -> None:
         )
     assert sub.score == 0
     assert _db.session.scalar(select(func.count(SkillEvidence.id))) == 0
+
+
+def test_a_pass_verifies_skills_tagged_on_exercises_too(org: Org) -> None:
+    category = SkillCategory(code="c", name="C")
+    verified, tagged = (
+        Skill(code="a", name="A", category=category),
+        Skill(code="b", name="B", category=category),
+    )
+    _db.session.add_all([verified, tagged])
+    _db.session.flush()
+    version = make_notebook_version(SOURCE, skill=verified)
+    version.exercises[0].skill_id = tagged.id
+    _db.session.flush()
+    graded(org.engineer.id, 2.0)
+    levels = dict(_db.session.execute(select(SkillEvidence.skill_id, SkillEvidence.level)).all())
+    assert levels == {verified.id: 3, tagged.id: 3}

@@ -38,6 +38,7 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "admin.new_user": ("GET", lambda o: "/admin/users/new", ADMIN_ONLY),
     "admin.import_roster": ("GET", lambda o: "/admin/users/import", ADMIN_ONLY),
     "admin.audit_log": ("GET", lambda o: "/admin/audit", ADMIN_ONLY),
+    "admin.grading": ("GET", lambda o: "/admin/grading", ADMIN_ONLY),
     "learn.catalog": ("GET", lambda o: "/workshops", ALL),
     "learn.workshop": ("GET", lambda o: f"/workshops/{_tiny(o)}", ALL),
     "learn.notebook": ("GET", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}", ALL),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,26 +17,6 @@ def bearer(user: User) -> dict[str, str]:
     secret = api_tokens.create_token(_db.session, actor=user, name="test").secret
     _db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
-
-
-@pytest.fixture()
-def client(app: Flask, db: object) -> FlaskClient:
-    """A client whose every request gets a fresh app context, as in production.
-
-    The ``db`` fixture keeps an app context open, and Flask reuses it for test requests, so
-    ``g`` (where Flask-Login caches the user) would leak from one request to the next.
-    """
-
-    class FreshContextClient(FlaskClient):
-        def open(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
-                return super().open(*args, **kwargs)
-
-    app.test_client_class = FreshContextClient
-    try:
-        return app.test_client()
-    finally:
-        app.test_client_class = None
 
 
 @pytest.fixture()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 from flask import Flask
@@ -161,3 +162,13 @@ def test_unknown_route_gives_404_page_inside_the_layout(client: FlaskClient, db:
     body = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "404" in body and 'id="main"' in body and "Skillforge" in body
+
+
+def test_a_not_modified_static_file_is_closed_at_once(client: FlaskClient, db: object) -> None:
+    first = client.get("/static/favicon.svg")
+    last_modified = first.headers["Last-Modified"]
+    first.close()
+    again = client.get("/static/favicon.svg", headers={"If-Modified-Since": last_modified})
+    assert again.status_code == 304
+    del again
+    gc.collect()  # a file handle left open would be reported now, failing this test

@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 from webapp.access import me
 from webapp.admin import bp
 from webapp.admin.forms import RosterForm, UserForm
-from webapp.extensions import db
-from webapp.services import accounts, catalog, people, roster
+from webapp.extensions import db, queue
+from webapp.services import accounts, catalog, grading_status, people, roster
 from webapp.services.errors import DomainError, RowErrors
 
 
@@ -108,3 +108,16 @@ def catalog_sync() -> Response:
     else:
         flash(f"{result.summary} Fix the files listed below, then sync again.", "danger")
     return redirect(url_for("admin.catalog_admin"))
+
+
+# --- grading ------------------------------------------------------------------------------------
+
+
+@bp.route("/grading")
+def grading() -> str:
+    status = grading_status.grading_status(
+        db.session,
+        kernel_python=current_app.config["GRADER_KERNEL_PYTHON"],
+        allow_unsandboxed=bool(current_app.config["GRADER_ALLOW_UNSANDBOXED"]),
+    )
+    return render_template("admin/grading.html", status=status, queue=type(queue.storage).__name__)

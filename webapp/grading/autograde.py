@@ -39,7 +39,7 @@ from webapp.grading.prepare import Prepared, prepare
 from webapp.grading.sandbox import BACKENDS, UNSANDBOXED, Limits, Sandbox, probe_backends
 
 log = logging.getLogger(__name__)
-GRADER_VERSION = "skillforge-grader 1 (nbgrader 0.9 scoring)"
+GRADER_VERSION = "1 (nbgrader 0.9 scoring)"  # stored with every grade; at most 32 characters
 Status = Literal["passed", "partial", "failed", "timeout", "manual"]
 
 

@@ -30,6 +30,8 @@ class ProjectStatus(enum.StrEnum):
 
 
 PROJECT_STATUS_VALUES = tuple(s.value for s in ProjectStatus)
+# Projects that still need people: planned or running.
+OPEN_PROJECT_STATUSES = (ProjectStatus.PLANNED.value, ProjectStatus.ACTIVE.value)
 
 
 class Project(db.Model):  # type: ignore[name-defined,misc]

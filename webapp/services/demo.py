@@ -6,11 +6,14 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import nbformat
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
     EvidenceSource,
+    Notebook,
+    NotebookVersion,
     Project,
     ProjectAssignment,
     ProjectRequirement,
@@ -21,7 +24,7 @@ from webapp.models import (
     SkillEvidence,
     User,
 )
-from webapp.services import accounts
+from webapp.services import accounts, progress, submissions
 
 DEMO_PASSWORD = "skillforge-demo"  # noqa: S105 (printed for the demo logins)
 DEMO_DOMAIN = "skillforge-demo.com"
@@ -109,6 +112,7 @@ def build_demo(session: Session, *, today: date | None = None, seed: int = 7) ->
     fresh = _ensure_projects(session, skills, engineers, today)
     if fresh:
         _add_evidence(session, skills, engineers, random.Random(seed))
+        _add_workshop_progress(session, engineers, random.Random(seed))
     session.flush()
     return logins
 
@@ -214,3 +218,48 @@ def _add_evidence(
                         note="Manager assessment (demo data)",
                     )
                 )
+
+
+def _add_workshop_progress(session: Session, engineers: list[User], rng: random.Random) -> None:
+    """Graded attempts for two thirds of the engineers, some of them passes (demo data: the
+    attempts record results without running the grader, and show no graded notebook)."""
+    versions = session.scalars(
+        select(NotebookVersion)
+        .join(Notebook, Notebook.id == NotebookVersion.notebook_id)
+        .where(Notebook.current_hash == NotebookVersion.content_hash, Notebook.archived.is_(False))
+        .order_by(Notebook.workshop_id, Notebook.position)
+    ).all()
+    by_workshop: dict[int, list[NotebookVersion]] = {}
+    for version in versions:
+        by_workshop.setdefault(version.notebook.workshop_id, []).append(version)
+    if not by_workshop:
+        return
+    for engineer in engineers[: len(engineers) * 2 // 3]:
+        for workshop_id in rng.sample(sorted(by_workshop), k=min(2, len(by_workshop))):
+            skill = rng.choice([0.35, 0.7, 1.0])  # how well this engineer does here
+            for version in by_workshop[workshop_id]:
+                _demo_attempt(session, engineer, version, skill, rng)
+
+
+def _demo_attempt(
+    session: Session, engineer: User, version: NotebookVersion, skill: float, rng: random.Random
+) -> None:
+    cells = tuple(
+        submissions.CellOutcome(
+            ex.grade_id,
+            ex.points if passed else 0.0,
+            ex.points,
+            "passed" if passed else "failed",
+            None if passed else "AssertionError (demo data)",
+        )
+        for ex in version.exercises
+        if ex.kind == "auto"
+        for passed in [rng.random() < skill]
+    )
+    nb = nbformat.from_dict(version.student)
+    attempt = submissions.create_submission(
+        session, user=engineer, version=version, nb=nb, mode="final"
+    )
+    attempt.status = "running"
+    submissions.record_outcome(session, attempt, submissions.Outcome(cells, (), {}, "demo", "demo"))
+    progress.update_progress(session, attempt)

@@ -19,7 +19,6 @@ from webapp.models import (
     Project,
     ProjectAssignment,
     ProjectRequirement,
-    ProjectStatus,
     RoleProfile,
     RoleProfileSkill,
     Skill,
@@ -28,9 +27,10 @@ from webapp.models import (
     WorkshopProgress,
     WorkshopSkill,
 )
+from webapp.models.staffing import OPEN_PROJECT_STATUSES
 from webapp.services.estimates import SkillEstimate
 
-OPEN_PROJECTS = (ProjectStatus.PLANNED.value, ProjectStatus.ACTIVE.value)
+OPEN_PROJECTS = OPEN_PROJECT_STATUSES
 
 
 @dataclass(frozen=True)

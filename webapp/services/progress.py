@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from webapp.models import (
     EvidenceSource,
+    Exercise,
+    ExerciseResult,
     Notebook,
     NotebookVersion,
     SkillEvidence,
@@ -108,17 +110,60 @@ def update_progress(
 
 
 def _append_verified_evidence(session: Session, workshop: Workshop, submission: Submission) -> None:
-    for ws in session.scalars(
-        select(WorkshopSkill).where(WorkshopSkill.workshop_id == workshop.id)
-    ):
+    """Evidence for each skill the workshop verifies, and for each other skill its exercises are
+    tagged with (``skillforge.skill``) where the engineer earned the pass threshold's share of
+    those exercises' points, at the workshop's lowest level."""
+    levels = dict(
+        session.execute(
+            select(WorkshopSkill.skill_id, WorkshopSkill.level).where(
+                WorkshopSkill.workshop_id == workshop.id
+            )
+        ).all()
+    )
+    floor = min(levels.values(), default=1)
+    for skill_id, share in tagged_skill_shares(session, submission.user_id, workshop.id).items():
+        if skill_id not in levels and share >= workshop.pass_threshold:
+            levels[skill_id] = floor
+    note = f"Passed {workshop.title} (grader {submission.grader_version or '?'})"
+    for skill_id, level in levels.items():
         session.add(
             SkillEvidence(
                 user_id=submission.user_id,
-                skill_id=ws.skill_id,
-                level=ws.level,
+                skill_id=skill_id,
+                level=level,
                 source=EvidenceSource.WORKSHOP.value,
                 recorded_by_id=None,
                 submission_id=submission.id,
-                note=f"Passed {workshop.title} (grader {submission.grader_version or '?'})",
+                note=note,
             )
         )
+
+
+def tagged_skill_shares(session: Session, user_id: int, workshop_id: int) -> dict[int, float]:
+    """Per skill tagged on the workshop's current exercises: the best points the engineer earned
+    on them (best attempt per exercise) as a share of their points."""
+    best = (
+        select(
+            ExerciseResult.exercise_id,
+            func.max(ExerciseResult.points).label("points"),
+        )
+        .join(Submission, Submission.id == ExerciseResult.submission_id)
+        .where(Submission.user_id == user_id, Submission.mode == SubmissionMode.FINAL.value)
+        .group_by(ExerciseResult.exercise_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Exercise.skill_id, func.sum(func.coalesce(best.c.points, 0)), func.sum(Exercise.points)
+        )
+        .join(NotebookVersion, NotebookVersion.id == Exercise.version_id)
+        .join(
+            Notebook,
+            (Notebook.id == NotebookVersion.notebook_id)
+            & (Notebook.current_hash == NotebookVersion.content_hash),
+        )
+        .outerjoin(best, best.c.exercise_id == Exercise.id)
+        .where(Notebook.workshop_id == workshop_id, Exercise.skill_id.is_not(None))
+        .group_by(Exercise.skill_id)
+    )
+    return {sid: float(got or 0) / float(total) for sid, got, total in rows if total}

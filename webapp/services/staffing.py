@@ -25,10 +25,11 @@ from webapp.models import (
     TeamMembership,
     User,
 )
+from webapp.models.staffing import OPEN_PROJECT_STATUSES
 from webapp.services import audit, authz
 from webapp.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
-OPEN_STATUSES = (ProjectStatus.PLANNED.value, ProjectStatus.ACTIVE.value)
+OPEN_STATUSES = OPEN_PROJECT_STATUSES
 
 
 @dataclass(frozen=True)
