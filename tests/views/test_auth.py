@@ -13,10 +13,13 @@ from tests.conftest import (
     SUITE_LOGIN_LIMIT,
     AuthActions,
     Org,
+    app_config,
     csrf_token,
     make_user,
     post_form,
 )
+from webapp import create_app
+from webapp.access import public
 from webapp.auth.views import GENERIC_LOGIN_ERROR
 from webapp.extensions import db as _db
 from webapp.extensions import limiter
@@ -172,3 +175,20 @@ def test_a_not_modified_static_file_is_closed_at_once(client: FlaskClient, db: o
     assert again.status_code == 304
     del again
     gc.collect()  # a file handle left open would be reported now, failing this test
+
+
+def test_a_crash_shows_the_500_page_inside_the_layout(app: Flask) -> None:
+    crashing = create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False))
+
+    @crashing.route("/boom")
+    @public
+    def boom() -> str:
+        raise RuntimeError("a bug")
+
+    response = crashing.test_client().get("/boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert 'id="main"' in body and "Something went wrong on our side" in body
+    assert "a bug" not in body  # no internals for users
+    with crashing.app_context():
+        _db.engine.dispose()
