@@ -1,6 +1,6 @@
 """Submit-to-grade latency and throughput of the warm sandboxed pool against `jupyter nbconvert`.
 
-    .venv/bin/python bench/bench_grading.py [--runs 20] [--workers 2]
+    .venv/bin/python bench/bench_grading.py [--runs 20] [--workers 2] [--pool 4]
 
 Prints a markdown table. Baselines measured in the same run on the same small notebook:
 its own execution time in an already-running kernel, and `jupyter nbconvert --to notebook
@@ -114,10 +114,10 @@ def nbconvert_times(path: Path, runs: int, workers: int) -> tuple[list[float], f
 
 
 def grader_times(
-    nb: nbformat.NotebookNode, runs: int, workers: int
+    nb: nbformat.NotebookNode, runs: int, workers: int, pool: int
 ) -> tuple[list[float], float, str]:
     """Sequential latencies on a warm pool, then the wall time of a burst of ``runs``."""
-    with Grader(GraderConfig(pool_size=workers)) as grader:
+    with Grader(GraderConfig(pool_size=pool)) as grader:
         time.sleep(2)  # let the pool warm up
         latencies = []
         for _ in range(runs):
@@ -140,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=4, help="warm kernels kept ready")
     args = parser.parse_args()
     nb = small_notebook()
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,11 +148,11 @@ def main() -> None:
         nbformat.write(nb, path)
         own = own_execution_time(nb, args.runs)
         nbc, nbc_wall = nbconvert_times(path, args.runs, args.workers)
-    pool, pool_wall, backend = grader_times(nb, args.runs, args.workers)
+    pool, pool_wall, backend = grader_times(nb, args.runs, args.workers, args.pool)
     rows = [
         ("notebook's own execution (warm kernel, no grading)", [own], None),
         ("`jupyter nbconvert --to notebook --execute`", nbc, nbc_wall),
-        (f"Skillforge grader, warm pool ({backend}, pool {args.workers})", pool, pool_wall),
+        (f"Skillforge grader, warm pool ({backend}, pool {args.pool})", pool, pool_wall),
     ]
     print(f"{args.runs} runs each; throughput with {args.workers} submissions at a time\n")
     print("| what | median | p95 | submissions/min |")

@@ -63,6 +63,7 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "QUEUE_URL": f"sqlite:///{QUEUE_DIR / 'queue.sqlite3'}",
         "GRADER_CELL_TIMEOUT": 20,
         "GRADER_NOTEBOOK_TIMEOUT": 120,
+        "GRADER_POOL_SIZE": 2,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "LOGIN_RATE_LIMIT": SUITE_LOGIN_LIMIT,

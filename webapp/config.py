@@ -60,7 +60,7 @@ GRADER_KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
 GRADER_CELL_TIMEOUT = 30
 GRADER_NOTEBOOK_TIMEOUT = 600
 GRADER_MEMORY_MB = 2048
-GRADER_POOL_SIZE = 2
+GRADER_POOL_SIZE = 4  # warm kernels per worker process: 2 per grading thread (docs/benchmarks.md)
 # Refuse to grade without a sandbox unless this is set (logged loudly, shown on the admin page).
 GRADER_ALLOW_UNSANDBOXED = False
 # A running job whose worker went silent this long is run again (seconds).

@@ -57,7 +57,7 @@ class GraderConfig:
     max_processes: int = 64
     max_file_mb: int = 64
     tmp_mb: int = 256
-    pool_size: int = 2
+    pool_size: int = 4
     allow_unsandboxed: bool = False
     run_root: str | None = None
 

@@ -36,7 +36,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.sandbox = sandbox
         self.slot = slot
         self._kernel_spec = KernelSpec(
-            argv=[sandbox.kernel_python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            # One-shot kernels keep no input history (IPython would open an SQLite file for it).
+            argv=[
+                sandbox.kernel_python,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--HistoryManager.enabled=False",
+            ],
             language="python",
             display_name="Skillforge sandbox",
             interrupt_mode="message",  # bwrap --new-session: SIGINT would not reach the kernel
