@@ -177,7 +177,7 @@ def test_matrix_heatmap_marks_verified_apart_and_exports_csv(
     assert re.search(r'data-testid="coverage-row">.*?1/1', heatmap, re.S)
     csv = client.get(f"/teams/{org.team.id}/matrix/export.csv")
     assert csv.headers["Content-Disposition"].startswith("attachment")
-    assert csv.get_data(as_text=True).splitlines()[:3] == [
+    assert csv.get_data(as_text=True).removeprefix("\ufeff").splitlines()[:3] == [
         "engineer,Bias",
         "Eve Engineer,3v",
         "Tom Teammate,2",
@@ -209,7 +209,10 @@ def test_bus_factor_warning_names_the_project_and_skill(client, auth, org, skill
     csv = client.get(f"/teams/{org.team.id}/matrix/export.csv?table=bus-factor").get_data(
         as_text=True
     )
-    assert csv.splitlines() == ["project,skill,min_level,verified_holders", "Fraud,Bias,3,1"]
+    assert csv.removeprefix("\ufeff").splitlines() == [
+        "project,skill,min_level,verified_holders",
+        "Fraud,Bias,3,1",
+    ]
 
 
 def test_trends_page_serves_chart_data_and_table(
@@ -227,7 +230,12 @@ def test_trends_page_serves_chart_data_and_table(
     page = client.get(f"/teams/{org.team.id}/trends").get_data(as_text=True)
     assert 'id="trend-data"' in page and "/static/build/chart/chart.umd.min.js" in page
     assert "<script>" not in page  # CSP: no inline code
-    rows = client.get(f"/teams/{org.team.id}/trends/export.csv").get_data(as_text=True).splitlines()
+    rows = (
+        client.get(f"/teams/{org.team.id}/trends/export.csv")
+        .get_data(as_text=True)
+        .removeprefix("\ufeff")
+        .splitlines()
+    )
     assert len(rows) == 13 and rows[-1].split(",")[1] == "1"
 
 
@@ -251,3 +259,13 @@ def test_manager_of_another_team_cannot_assess(client, auth, org, skill_kit) -> 
     )
     assert response.status_code == 403
     assert _db.session.scalar(select(SkillEvidence.id)) is None
+
+
+def test_matrix_csv_cannot_smuggle_a_spreadsheet_formula(client, auth, org, skill_kit) -> None:  # noqa: ANN001
+    skill_kit.evidence(org.engineer, skill_kit.skill("fairness"), 3)
+    org.engineer.display_name = '=HYPERLINK("http://evil.example")'
+    _db.session.commit()
+    auth.login(org.manager.email)
+    body = client.get(f"/teams/{org.team.id}/matrix/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,6 +29,7 @@ from webapp.models import (
 )
 from webapp.services import audit, staffing
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
+from webapp.services.tabular import to_csv
 
 KINDS = ("projects", "requirements", "assignments", "profiles")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -43,30 +44,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "assignments": ("project", "email"),
     "profiles": ("profile", "skill", "level"),
 }
-
-
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV text with a header row; cells that a spreadsheet would run as formulas are quoted."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_safe(cell) for cell in row])
-    return out.getvalue()
-
-
-def _safe(cell: object) -> object:
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@") and not _is_number(cell):
-        return "'" + cell
-    return cell
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def export(session: Session, kind: str, team_ids: Collection[int] | None) -> str:

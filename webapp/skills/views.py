@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from webapp.access import manager_required, me, require_engineer_view, require_team_view
+from webapp.downloads import csv_download
 from webapp.extensions import db
 from webapp.models import Team
 from webapp.services import authz, estimates, learning_path, skill_trends, skills
@@ -25,19 +23,6 @@ def _settings() -> estimates.EstimateSettings:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> Response:
-    """A CSV download (RFC 4180 quoting by the csv module)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def _assessment_form() -> AssessmentForm:
@@ -180,7 +165,7 @@ def engineer_export(user_id: int) -> Response:
 def _engineer_export(user_id: int) -> Response:
     context = _engineer_context(user_id)
     if request.args.get("table") == "history":
-        return csv_response(
+        return csv_download(
             f"skill-history-{user_id}.csv",
             ["skill", "level", "source", "recorded_at", "recorded_by", "note"],
             (
@@ -188,7 +173,7 @@ def _engineer_export(user_id: int) -> Response:
                 for h in context["history"]  # type: ignore[attr-defined]
             ),
         )
-    return csv_response(
+    return csv_download(
         f"skills-{user_id}.csv",
         ["category", "skill", "level", "source", "recorded_at", "confidence", "claimed_level",
          "verified_level", "due_for_reverification"],
@@ -268,12 +253,12 @@ def matrix_export(team_id: int) -> Response:
     team = _team(team_id)
     _, result = _matrix(team.id)
     if request.args.get("table") == "bus-factor":
-        return csv_response(
+        return csv_download(
             f"bus-factor-team-{team.id}.csv",
             ["project", "skill", "min_level", "verified_holders"],
             ([w.project, w.skill_name, w.min_level, w.verified_holders] for w in result.warnings),
         )
-    return csv_response(f"skill-matrix-team-{team.id}.csv", *matrix_table(result))
+    return csv_download(f"skill-matrix-team-{team.id}.csv", *matrix_table(result))
 
 
 def matrix_table(result: skills.TeamMatrix) -> tuple[list[str], list[list[object]]]:
@@ -329,7 +314,7 @@ def trends(team_id: int) -> str:
 def trends_export(team_id: int) -> Response:
     team = _team(team_id)
     points = _trends(team.id) or []
-    return csv_response(
+    return csv_download(
         f"skill-trends-team-{team.id}.csv",
         ["month", "verified_pairs", "claimed_only_pairs", "skills_covered", "mean_level",
          "workshops_passed"],

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, current_app, render_template
 
 from webapp.access import manager_required, require_team_view
+from webapp.downloads import csv_text_download
 from webapp.extensions import db
-from webapp.services import planning, staffing_csv, staffing_gaps, teams
+from webapp.services import planning, staffing_gaps, tabular, teams
 from webapp.services.planning import PlanReport
 from webapp.staffing import bp
 from webapp.staffing.forms import ButtonForm
-from webapp.staffing.views import csv_response
 
 
 def _settings() -> planning.PlanSettings:
@@ -63,7 +63,7 @@ def plan_csv(team_id: int) -> Response:
     require_team_view(team_id)
     _, report = _plan(team_id, solve_now=True)
     assert report is not None
-    return csv_response(plan_table(report), f"plan-team-{team_id}.csv")
+    return csv_text_download(plan_table(report), f"plan-team-{team_id}.csv")
 
 
 def plan_table(report: PlanReport) -> str:
@@ -78,7 +78,7 @@ def plan_table(report: PlanReport) -> str:
         ["(unfilled)", u.project, u.skill, u.level_name, "", "", "", u.sentence]
         for u in report.unfilled
     ]
-    return staffing_csv.to_csv([*headers, "explanation"], rows)
+    return tabular.to_csv([*headers, "explanation"], rows)
 
 
 @bp.route("/teams/<int:team_id>/report")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, url_for
 
 from webapp.access import manager_required, me
+from webapp.downloads import csv_text_download
 from webapp.extensions import db
 from webapp.services import staffing, staffing_csv
 from webapp.services.errors import DomainError, RowErrors
 from webapp.staffing import bp
 from webapp.staffing.forms import ButtonForm, ImportForm, ProfileForm, TargetForm, choices
-from webapp.staffing.views import csv_response, scope
+from webapp.staffing.views import scope
 
 
 @bp.route("/export/<kind>.csv")
@@ -18,7 +19,7 @@ from webapp.staffing.views import csv_response, scope
 def export(kind: str) -> Response:
     if kind not in staffing_csv.KINDS:
         abort(404)
-    return csv_response(staffing_csv.export(db.session, kind, scope()), f"{kind}.csv")
+    return csv_text_download(staffing_csv.export(db.session, kind, scope()), f"{kind}.csv")
 
 
 @bp.route("/import", methods=["GET", "POST"])

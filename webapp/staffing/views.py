@@ -5,21 +5,13 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, url_for
 
 from webapp.access import manager_required, me
+from webapp.downloads import csv_text_download
 from webapp.extensions import db
 from webapp.models import Team
-from webapp.services import staffing, staffing_csv, staffing_gaps
+from webapp.services import staffing, staffing_gaps, tabular
 from webapp.services.errors import DomainError
 from webapp.staffing import bp
 from webapp.staffing.forms import AssignmentForm, ButtonForm, ProjectForm, RequirementForm, choices
-
-
-def csv_response(text: str, filename: str) -> Response:
-    """A CSV download (UTF-8 with a BOM so spreadsheets read accents right)."""
-    return Response(
-        "\ufeff" + text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def scope() -> set[int] | None:
@@ -122,13 +114,13 @@ def project(project_id: int) -> str:
 def project_gaps_csv(project_id: int) -> Response:
     project = staffing.get_project(db.session, project_id, me())
     rows = staffing_gaps.gaps(db.session, project_ids=[project.id])
-    return csv_response(gap_csv(rows), f"gaps-project-{project.id}.csv")
+    return csv_text_download(gap_csv(rows), f"gaps-project-{project.id}.csv")
 
 
 def gap_csv(rows: list[staffing_gaps.RequirementGap]) -> str:
     headers = ["project", "team", "start_date", "skill", "min_level", "headcount", "importance"]
     headers += ["qualified", "missing", "level_shortfall"]
-    return staffing_csv.to_csv(
+    return tabular.to_csv(
         headers,
         (
             [g.req.project_name, g.req.team_name, g.req.start_date.isoformat(), g.req.skill_name]
@@ -232,4 +224,4 @@ def gap_report() -> str:
 @bp.route("/gaps.csv")
 @manager_required
 def gap_report_csv() -> Response:
-    return csv_response(gap_csv(staffing_gaps.gaps(db.session, team_ids=scope())), "gaps.csv")
+    return csv_text_download(gap_csv(staffing_gaps.gaps(db.session, team_ids=scope())), "gaps.csv")
