@@ -23,6 +23,7 @@ from webapp.models import (
     Skill,
     SkillEvidence,
     User,
+    WorkshopPrerequisite,
 )
 from webapp.services import accounts, progress, submissions
 
@@ -229,9 +230,11 @@ def _add_workshop_progress(session: Session, engineers: list[User], rng: random.
         .where(Notebook.current_hash == NotebookVersion.content_hash, Notebook.archived.is_(False))
         .order_by(Notebook.workshop_id, Notebook.position)
     ).all()
+    with_prerequisites = set(session.scalars(select(WorkshopPrerequisite.workshop_id)))
     by_workshop: dict[int, list[NotebookVersion]] = {}
-    for version in versions:
-        by_workshop.setdefault(version.notebook.workshop_id, []).append(version)
+    for version in versions:  # entry workshops only: the demo respects prerequisites
+        if version.notebook.workshop_id not in with_prerequisites:
+            by_workshop.setdefault(version.notebook.workshop_id, []).append(version)
     if not by_workshop:
         return
     for engineer in engineers[: len(engineers) * 2 // 3]:
