@@ -392,9 +392,9 @@ def submission_problems(source_nb: NotebookNode, submitted_nb: NotebookNode) -> 
     A student may delete or edit cells (graded cells are restored from the source), so only uploads
     that cannot be what the student meant to hand in are refused.
     """
-    expected = {grade_id(c) for c in source_nb.cells if is_managed(c)} - {None}
-    answers = {grade_id(c) for c in source_nb.cells if is_solution(c)} - {None}
-    present = [grade_id(c) for c in submitted_nb.cells if is_managed(c) and grade_id(c)]
+    expected = {g for c in source_nb.cells if is_managed(c) and (g := grade_id(c))}
+    answers = {g for c in source_nb.cells if is_solution(c) and (g := grade_id(c))}
+    present = [g for c in submitted_nb.cells if is_managed(c) and (g := grade_id(c))]
     problems: list[str] = []
     foreign = sorted({g for g in present if g not in expected})
     if present and not set(present) & expected:

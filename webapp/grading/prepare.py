@@ -37,8 +37,8 @@ def prepare(source: NotebookNode, submission: NotebookNode) -> Prepared:
     cell differs from what was released. Improvement over nbgrader (``add_missing_cells`` off by
     default there): grade, task and read-only cells the student deleted are put back and graded.
     """
-    released = {grade_id(c): c for c in student_version(source).cells if grade_id(c)}
-    originals = {grade_id(c): c for c in source.cells if is_managed(c) and grade_id(c)}
+    released = {g: c for c in student_version(source).cells if (g := grade_id(c))}
+    originals = {g: c for c in source.cells if is_managed(c) and (g := grade_id(c))}
     cells = _dedupe(copy.deepcopy(submission.cells), originals)
     tampered: list[str] = []
     untouched: set[str] = set()

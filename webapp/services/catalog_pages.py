@@ -211,7 +211,7 @@ def _skill_tags(session: Session, ids: list[int]) -> dict[int, list[SkillTag]]:
     )
     tags: dict[int, list[SkillTag]] = defaultdict(list)
     for wid, *fields in session.execute(query):
-        tags[wid].append(SkillTag(*fields))
+        tags[wid].append(SkillTag(*fields))  # type: ignore[arg-type]  # mypy cannot see a Row's length
     return tags
 
 
@@ -222,7 +222,7 @@ def _progress(session: Session, viewer_id: int) -> dict[int, Progress]:
         WorkshopProgress.best_score,
         WorkshopProgress.passed_at,
     ).where(WorkshopProgress.user_id == viewer_id)
-    return {wid: Progress(*rest) for wid, *rest in session.execute(query)}
+    return {wid: Progress(*rest) for wid, *rest in session.execute(query)}  # type: ignore[arg-type]  # mypy cannot see a Row's length
 
 
 def _prerequisites(
@@ -309,8 +309,8 @@ def _notebook_summaries(session: Session, workshop_id: int) -> list[NotebookSumm
     )
     by_version: dict[int, list[ExerciseRow]] = defaultdict(list)
     for vid, *fields in session.execute(query):
-        by_version[vid].append(ExerciseRow(*fields))
-    return [NotebookSummary(*r, exercises=tuple(by_version[r[3]])) for r in rows]
+        by_version[vid].append(ExerciseRow(*fields))  # type: ignore[arg-type]  # mypy cannot see a Row's length
+    return [NotebookSummary(*r, exercises=tuple(by_version[r[3]])) for r in rows]  # type: ignore[misc]  # mypy cannot see a Row's length
 
 
 @dataclass(frozen=True)

@@ -94,13 +94,15 @@ def team_trends(
             )
         )
     ]
-    passes = list(
-        session.scalars(
+    passes = [
+        when
+        for when in session.scalars(
             select(WorkshopProgress.passed_at).where(
                 WorkshopProgress.user_id.in_(user_ids),
                 WorkshopProgress.passed_at.is_not(None),
                 WorkshopProgress.passed_at <= now,
             )
         )
-    )
+        if when is not None
+    ]
     return replay(rows, passes, now=now, months=months, settings=settings)

@@ -142,7 +142,7 @@ def load_requirements(
         query = query.where(Project.status.in_(OPEN_STATUSES))
     if team_ids is not None:
         query = query.where(Project.team_id.in_(list(team_ids)))
-    return [RequirementRow(*row) for row in session.execute(query)]
+    return [RequirementRow(*row) for row in session.execute(query)]  # type: ignore[call-arg]  # mypy cannot see a Row's length
 
 
 def current_levels(user_ids: Any, skill_ids: Any) -> Any:

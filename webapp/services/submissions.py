@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.grading import notebook as nbg
@@ -121,7 +121,7 @@ def create_submission(
 def claim(session: Session, submission_id: int, *, now: datetime, lease: timedelta) -> bool:
     """Mark a submission as running for this worker; False when another worker holds it or
     it is already graded. A running claim older than ``lease`` is taken over."""
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
         update(Submission)
         .where(
             Submission.id == submission_id,
