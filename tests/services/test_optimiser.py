@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
 from bench.greedy import greedy_plan
@@ -210,3 +211,24 @@ def test_single_hire_whatif_values_the_missing_profile() -> None:
     ] == ({1: 3}, 120, 0, 1)
     given = single_hire_whatif([eng(1, {2: 4})], [], [req()], SETTINGS, levels={1: 2})
     assert given[0].saving == 0  # level 2 is below the minimum: no change
+
+
+def test_a_kept_trainee_is_also_a_candidate_for_lower_requirements_of_the_same_skill() -> None:
+    """Engineer 0 is the cheapest to reach level 3 in skill 7 (requirement 0), while five others
+    are cheaper to reach level 2 of it (requirement 1); the training for requirement 0 fills
+    requirement 1 too, so engineer 0 must stay a candidate there. Not so for requirement 2
+    (skill 8), nor for the others on requirement 0 (level 3 is more than their level 2)."""
+    from webapp.services.optimiser_model import _trainee_core
+
+    bound = np.array([[2.0, 5.0, 5.0]] + [[9.0, 1.0, 1.0]] * 5)  # 6 engineers x 3 requirements
+    keep = _trainee_core(
+        bound,
+        np.ones_like(bound, dtype=bool),
+        np.array([1, 1, 1]),
+        1,
+        np.array([7, 7, 8]),
+        np.array([3, 2, 2]),
+    )
+    assert keep[:, 0].tolist() == [True] + [False] * 5
+    assert keep[:, 1].tolist() == [True] * 6
+    assert keep[:, 2].tolist() == [False] + [True] * 5

@@ -307,7 +307,8 @@ def build_model(inst: Instance, core: int = CORE_PER_SLOT) -> Model:
     bound = inst.training_bound
     in_time = bound <= inst.avail[inst.req_class][None, :] + 1e-9
     cand = in_time & alloc_ok & ~fixed & (open_slots > 0)[None, :]
-    xe, xr = np.nonzero(cand & (inst.qualified | _trainee_core(bound, cand, open_slots, core)))
+    core_mask = _trainee_core(bound, cand, open_slots, core, inst.req_skill, inst.req_level)
+    xe, xr = np.nonzero(cand & (inst.qualified | core_mask))
     te, tw, tk = _training_columns(inst, xe, xr)
     model = Model(xe, xr, te, tw, tk, fixed, open_slots)
     n_col = model.nx + model.nt + len(inst.requirements)
@@ -326,9 +327,16 @@ def build_model(inst: Instance, core: int = CORE_PER_SLOT) -> Model:
 
 
 def _trainee_core(
-    bound: np.ndarray, cand: np.ndarray, open_slots: np.ndarray, core: int
+    bound: np.ndarray,
+    cand: np.ndarray,
+    open_slots: np.ndarray,
+    core: int,
+    req_skill: np.ndarray,
+    req_level: np.ndarray,
 ) -> np.ndarray:
-    """E x R mask of the trainees worth modelling: the cheapest few per requirement."""
+    """E x R mask of the trainees worth modelling: the cheapest few per requirement, and, for
+    each of those, every other requirement of the same skill at a level no higher (the same
+    training fills it at no extra cost, though the engineer is rarely among its cheapest)."""
     keep = np.zeros_like(cand)
     trainable = cand & (bound > 0)
     for r in np.flatnonzero(trainable.any(axis=0)):
@@ -338,7 +346,9 @@ def _trainee_core(
             cut = np.partition(bound[es, r], size - 1)[size - 1]
             es = es[bound[es, r] <= cut]
         keep[es, r] = True
-    return keep
+    same = (req_skill[:, None] == req_skill[None, :]) & (req_level[None, :] <= req_level[:, None])
+    reused = (keep.astype(np.float32) @ same.astype(np.float32)) > 0  # BLAS, not an int loop
+    return (keep | reused) & trainable
 
 
 def _training_columns(
