@@ -39,9 +39,12 @@ def test_engineer_types_submits_and_sees_grade_and_verified_skill(
     screenshot(page, "notebook-editor")
     page.get_by_role("button", name="Submit").click()
     status = page.get_by_test_id("grading-status")
+    page.wait_for_url("**/submissions/*")
+    page.evaluate("window.stillTheSamePage = true")  # gone if the page reloads
     expect(status).to_contain_text("Graded", timeout=90_000)
     expect(page.get_by_test_id("score")).to_have_text("3 / 3")
     expect(page.get_by_test_id("verified")).to_contain_text("at level 2")
+    assert page.evaluate("window.stillTheSamePage === true"), "the results came without a reload"
     screenshot(page, "submission-graded")
     page.get_by_role("link", name="See your skills").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()

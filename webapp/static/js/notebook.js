@@ -16,6 +16,7 @@
       });
     });
   }
+  window.skillforgeTypeset = typeset;  // for content that arrives later (live grading results)
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", typeset);
   } else {
