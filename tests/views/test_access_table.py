@@ -34,6 +34,8 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "main.home": ("GET", lambda o: "/", ALL),
     "main.health": ("GET", lambda o: "/healthz", PUBLIC),
     "teams.show": ("GET", lambda o: f"/teams/{o.team.id}", TEAM_MANAGERS),
+    "teams.members_export": ("GET", lambda o: f"/teams/{o.team.id}/members.csv", TEAM_MANAGERS),
+    "teams.teams_export": ("GET", lambda o: "/teams/export.csv", (LOGIN, 403, 200, 200, 200)),
     "admin.users": ("GET", lambda o: "/admin/users", ADMIN_ONLY),
     "admin.new_user": ("GET", lambda o: "/admin/users/new", ADMIN_ONLY),
     "admin.import_roster": ("GET", lambda o: "/admin/users/import", ADMIN_ONLY),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Response, render_template
 
-from webapp.access import manager_required, require_team_view
+from webapp.access import manager_required, me, require_team_view
+from webapp.downloads import csv_download
 from webapp.extensions import db
-from webapp.services import teams
+from webapp.services import authz, overview, teams
 from webapp.teams import bp
 
 
@@ -16,3 +17,27 @@ def show(team_id: int) -> str:
     team = teams.get_team(db.session, team_id)
     require_team_view(team.id)
     return render_template("teams/show.html", team=team, members=teams.members(db.session, team.id))
+
+
+@bp.route("/<int:team_id>/members.csv")
+@manager_required
+def members_export(team_id: int) -> Response:
+    team = teams.get_team(db.session, team_id)
+    require_team_view(team.id)
+    rows = [
+        (m.name, m.email, "manager" if m.is_manager else "engineer")
+        for m in teams.members(db.session, team.id)
+    ]
+    return csv_download(f"team-{team.id}-members.csv", ["name", "email", "role_in_team"], rows)
+
+
+@bp.route("/export.csv")
+@manager_required
+def teams_export() -> Response:
+    """The home page's teams table: the teams the viewer manages (every team for admins)."""
+    user = me()
+    scope = None if authz.is_admin(user) else authz.managed_team_ids(db.session, user)
+    rows = [
+        (t.name, t.engineers, t.managers, t.projects) for t in overview.team_rows(db.session, scope)
+    ]
+    return csv_download("teams.csv", ["team", "engineers", "managers", "projects"], rows)
