@@ -14,7 +14,6 @@ from webapp.access import admin_required, me, public
 from webapp.extensions import db
 from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
-from webapp.models import NotebookVersion
 from webapp.services import catalog_pages, rendering, submissions
 from webapp.services.catalog_pages import CatalogFilter
 
@@ -67,13 +66,15 @@ def notebook(slug: str, notebook_id: int) -> str:
     )
     user = me()
     draft = submissions.load_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
-    version = db.session.get(NotebookVersion, ref.version_id)
     return render_template(
         "learn/notebook.html",
         ref=ref,
         notebook_html=html,
         answer_cells=[
-            dataclasses.asdict(c) for c in submissions.answer_cells(version.student, draft)
+            dataclasses.asdict(c)
+            for c in submissions.version_answer_cells(
+                db.session, version_id=ref.version_id, content_hash=ref.content_hash, draft=draft
+            )
         ],
         attempts=submissions.attempts(db.session, user_id=user.id, notebook_id=ref.notebook_id),
         answers_form=AnswersForm(),

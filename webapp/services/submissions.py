@@ -9,7 +9,9 @@ replaces nothing: a submission is graded exactly once.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -259,6 +261,31 @@ def answer_cells(student: dict[str, Any], draft: dict[str, str]) -> list[AnswerC
             text = draft.get(gid, cell.source)
             cells.append(AnswerCell(str(cell.get("id", "")), gid, cell.cell_type, text))
     return cells
+
+
+_ANSWER_CELLS: OrderedDict[str, tuple[AnswerCell, ...]] = OrderedDict()
+_ANSWER_CELLS_MAX = 256
+_ANSWER_CELLS_LOCK = threading.Lock()
+
+
+def version_answer_cells(
+    session: Session, *, version_id: int, content_hash: str, draft: dict[str, str]
+) -> list[AnswerCell]:
+    """``answer_cells`` of a notebook version, parsing its student JSON once per process (a
+    version never changes: its hash names its content)."""
+    with _ANSWER_CELLS_LOCK:
+        base = _ANSWER_CELLS.get(content_hash)
+    if base is None:
+        student = session.scalar(
+            select(NotebookVersion.student).where(NotebookVersion.id == version_id)
+        )
+        base = tuple(answer_cells(student or {"cells": []}, {}))
+    with _ANSWER_CELLS_LOCK:
+        _ANSWER_CELLS[content_hash] = base
+        _ANSWER_CELLS.move_to_end(content_hash)
+        while len(_ANSWER_CELLS) > _ANSWER_CELLS_MAX:
+            _ANSWER_CELLS.popitem(last=False)
+    return [replace(cell, source=draft.get(cell.grade_id, cell.source)) for cell in base]
 
 
 def attempts(session: Session, *, user_id: int, notebook_id: int, limit: int = 50) -> list[Attempt]:
