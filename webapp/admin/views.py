@@ -13,7 +13,8 @@ from webapp.admin import bp
 from webapp.admin.forms import RosterForm, UserForm
 from webapp.extensions import db, queue
 from webapp.services import accounts, catalog, grading_status, people, roster
-from webapp.services.errors import DomainError, RowErrors
+from webapp.services.errors import DomainError
+from webapp.uploads import run_import, upload_text
 
 
 @bp.route("/users")
@@ -56,18 +57,9 @@ def import_roster() -> str:
     form = RosterForm()
     imported, errors = None, None
     if form.validate_on_submit():
-        text = form.roster.data.read().decode("utf-8", errors="replace")
-        try:
-            imported = roster.import_roster(db.session, text, actor=me())
-        except RowErrors as exc:
-            db.session.rollback()
-            errors = exc.errors
-            flash(exc.message, "danger")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        text = upload_text(form.roster.data)
+        imported, errors = run_import(lambda: roster.import_roster(db.session, text, actor=me()))
+        if imported is not None:
             flash(f"Imported {len(imported)} row(s).", "success")
     status = 400 if errors else 200
     page = render_template("admin/import.html", form=form, imported=imported, errors=errors)

@@ -8,10 +8,11 @@ from webapp.access import manager_required, me
 from webapp.downloads import csv_text_download
 from webapp.extensions import db
 from webapp.services import staffing, staffing_csv
-from webapp.services.errors import DomainError, RowErrors
+from webapp.services.errors import DomainError
 from webapp.staffing import bp
 from webapp.staffing.forms import ButtonForm, ImportForm, ProfileForm, TargetForm, choices
 from webapp.staffing.views import scope
+from webapp.uploads import run_import, upload_text
 
 
 @bp.route("/export/<kind>.csv")
@@ -28,18 +29,11 @@ def import_csv() -> tuple[str, int] | str:
     form = ImportForm()
     errors, imported = None, None
     if form.validate_on_submit():
-        text = form.file.data.read().decode("utf-8", errors="replace")
-        try:
-            imported = staffing_csv.import_csv(db.session, text, form.kind.data or "", actor=me())
-        except RowErrors as exc:
-            db.session.rollback()
-            errors = exc.errors
-            flash(exc.message, "danger")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        text = upload_text(form.file.data)
+        imported, errors = run_import(
+            lambda: staffing_csv.import_csv(db.session, text, form.kind.data or "", actor=me())
+        )
+        if imported is not None:
             flash(f"Imported {imported.rows} {imported.kind} row(s).", "success")
     page = render_template(
         "staffing/import.html", form=form, errors=errors, kinds=staffing_csv.KINDS
