@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import nbformat
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from webapp import tasks
 from webapp.extensions import db, queue
-from webapp.grading.autograde import Grader, GraderConfig, grade_files
+from webapp.grading.autograde import Grader, GraderConfig, GradeResult, grade_files
 from webapp.grading.notebook import InvalidNotebook
 from webapp.models import Team
 from webapp.services import (
@@ -212,13 +213,24 @@ def run_worker(app: Flask, workers: int) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("submission", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--feedback",
+    "feedback_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the graded notebook the engineer is shown to this .ipynb file.",
+)
 @with_appcontext
-def grade_command(source: Path, submission: Path, as_json: bool) -> None:
+def grade_command(
+    source: Path, submission: Path, as_json: bool, feedback_path: Path | None
+) -> None:
     """Grade SUBMISSION against the nbgrader SOURCE notebook, in the sandbox."""
     try:
         result = grade_files(source, submission, tasks.grader_config(current_app))
     except InvalidNotebook as exc:
         _fail(str(exc))
+    if feedback_path is not None:
+        _write_feedback(result, feedback_path)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -226,6 +238,15 @@ def grade_command(source: Path, submission: Path, as_json: bool) -> None:
         points = "needs review" if cell.points is None else f"{cell.points:g}/{cell.max_points:g}"
         click.echo(f"{gid:<32} {cell.status:<8} {points}  {cell.message or ''}".rstrip())
     click.echo(f"Total: {result.total:g} / {result.max_total:g}  (sandbox: {result.sandbox})")
+
+
+def _write_feedback(result: GradeResult, path: Path) -> None:
+    """Write the graded notebook exactly as the web app stores and shows it (hidden tests out)."""
+    feedback = nbformat.from_dict(tasks.to_outcome(result).feedback)
+    try:
+        nbformat.write(feedback, path)
+    except OSError as exc:
+        _fail(f"Cannot write the feedback notebook {path}: {exc.strerror or exc}")
 
 
 courses_cli = click.Group("courses", help="Publish and check the workshop catalog (courses/).")

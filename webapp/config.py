@@ -60,11 +60,15 @@ GRADER_KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
 GRADER_CELL_TIMEOUT = 30
 GRADER_NOTEBOOK_TIMEOUT = 600
 GRADER_MEMORY_MB = 2048
-GRADER_POOL_SIZE = 4  # warm kernels per worker process: 2 per grading thread (docs/benchmarks.md)
+GRADER_POOL_SIZE = 8  # warm kernels per worker process: 2 per submission, 2 per grading thread
 # Refuse to grade without a sandbox unless this is set (logged loudly, shown on the admin page).
 GRADER_ALLOW_UNSANDBOXED = False
 # A running job whose worker went silent this long is run again (seconds).
 GRADER_LEASE_S = 900
+# "Run tests" is a practice run: graded, not counted. So that the grader is no oracle to query at
+# will, an engineer has one in flight per notebook and at most this many in any rolling hour
+# (counted in the database, so the limit holds across web workers); Submit is not limited.
+PRACTICE_RUNS_PER_HOUR = 10
 
 # Staffing plans: learning time per engineer, the cost of a slot left empty (in training-hour
 # equivalents, times the requirement's importance), and the optimiser's budget per web request.

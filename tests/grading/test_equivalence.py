@@ -1,4 +1,4 @@
-"""Skillforge scores as real nbgrader 0.9 does (expected.json), but for three documented cases."""
+"""Skillforge scores as real nbgrader 0.9 does (expected.json), but for the documented cases."""
 
 from __future__ import annotations
 
@@ -78,8 +78,9 @@ def test_deviation_partial_credit_overflow_scores_only_that_cell_zero(grader):
     assert EXPECTED["partial_overflow"]["cells"]["spread_tests"]["points"] is None  # nbgrader
     result = grade(grader, "partial_overflow")
     clean = result.cells["clean_tests"]
+    # The answer's object says 5 to every ==; on the trusted side a handle equals only itself,
+    # so no comparison holds and the cell scores 0 without the overflow nbgrader trips on.
     assert (clean.points, clean.status) == (0, "failed")
-    assert "more than the cell's 3 points" in (clean.message or "")
     assert result.cells["mean_tests"].points == 2
     assert result.cells["spread_tests"].points == 1
 

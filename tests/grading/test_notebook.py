@@ -20,6 +20,7 @@ from webapp.grading.notebook import (
     submission_problems,
     validate_source,
 )
+from webapp.grading.wellformed import too_deep
 
 SOLUTION = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION"
 TESTS = (
@@ -239,3 +240,124 @@ def test_submission_in_another_language_is_refused():
     assert submission_problems(source_nb(), sub) == [
         "This notebook is written in R; this exercise is graded in python."
     ]
+
+
+# --- malformed uploads: nbgrader metadata of the wrong types, absurd nesting ----------------------
+
+FIX = (
+    " Skillforge reads nbgrader metadata only as nbgrader writes it: download a fresh copy of the "
+    "notebook here, copy your answers into it and upload that."
+)
+DEEP = (
+    "not a valid notebook: {} is nested more than 64 levels deep, which no notebook needs. Clear "
+    "its outputs and metadata (or copy your work into a fresh notebook) and try again."
+)
+
+
+def damaged(index: int, key: str | None, value: object) -> str:
+    """The student version as JSON text, with one cell's nbgrader metadata (or one field) set."""
+    data = json.loads(dumps(student_version(source_nb())))
+    metadata = data["cells"][index]["metadata"]
+    if key is None:
+        metadata["nbgrader"] = value
+    else:
+        metadata["nbgrader"][key] = value
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("index", "key", "value", "expected"),
+    [
+        (2, None, "solution", 'Cell 3: nbgrader metadata is the text "solution", not an object.'),
+        (3, None, ["grade"], "Cell 4: nbgrader metadata is a list, not an object."),
+        (1, None, 3, "Cell 2: nbgrader metadata is the number 3, not an object."),
+        (4, None, None, "Cell 5: nbgrader metadata is null, not an object."),
+        (2, "grade_id", 7, "Cell 3: nbgrader grade_id is the number 7, not text."),
+        (3, "grade_id", ["f_tests"], "Cell 4: nbgrader grade_id is a list, not text."),
+        (
+            3,
+            "points",
+            "2",
+            "Cell 4 (grade_id 'f_tests'): nbgrader points are the text \"2\", not a number.",
+        ),
+        (
+            3,
+            "points",
+            True,
+            "Cell 4 (grade_id 'f_tests'): nbgrader points are true, not a number.",
+        ),
+        (
+            2,
+            "solution",
+            "yes",
+            "Cell 3 (grade_id 'f'): nbgrader flag 'solution' is the text \"yes\", not true or "
+            "false.",
+        ),
+        (
+            5,
+            "locked",
+            1,
+            "Cell 6 (grade_id 'plot_task'): nbgrader flag 'locked' is the number 1, not true or "
+            "false.",
+        ),
+        (
+            3,
+            "grade",
+            None,
+            "Cell 4 (grade_id 'f_tests'): nbgrader flag 'grade' is null, not true or false.",
+        ),
+    ],
+)
+def test_submission_with_malformed_nbgrader_metadata_names_the_cell(index, key, value, expected):
+    submitted = read_notebook(damaged(index, key, value))  # valid nbformat: nbformat never looks
+    assert submission_problems(source_nb(), submitted) == [expected + FIX]
+
+
+def test_every_malformed_cell_is_named_in_one_message_in_cell_order():
+    data = json.loads(damaged(3, "points", "2"))
+    data["cells"][1]["metadata"]["nbgrader"] = "locked"
+    [message] = submission_problems(source_nb(), read_notebook(json.dumps(data)))
+    assert message == (
+        'Cell 2: nbgrader metadata is the text "locked", not an object. '
+        "Cell 4 (grade_id 'f_tests'): nbgrader points are the text \"2\", not a number." + FIX
+    )
+
+
+def test_source_with_malformed_nbgrader_metadata_is_a_problem():
+    cell = autotest("t", "assert True")
+    cell.metadata.nbgrader["grade"] = "yes"
+    found = validate_source(notebook(cell, autotest("other", "assert True")), filename="n.ipynb")
+    assert [str(p) for p in found] == [
+        "n.ipynb, cell 1 (grade_id 't'): nbgrader flag 'grade' is the text \"yes\", not true or "
+        "false"
+    ]
+
+
+def nested(levels: int, *, where: str) -> str:
+    """A notebook whose second cell's metadata (or the notebook's) holds ``levels`` nested lists."""
+    data = json.loads(dumps(source_nb()))
+    target = data["cells"][1]["metadata"] if where == "cell" else data["metadata"]
+    target["deep"] = "PLACEHOLDER"
+    return json.dumps(data).replace('"PLACEHOLDER"', "[" * levels + "]" * levels)
+
+
+@pytest.mark.parametrize("levels", [61, 100_000])  # 4 levels to the metadata, then 61: 65 > 64
+def test_notebook_nested_too_deep_is_refused_naming_the_cell(levels):
+    with pytest.raises(InvalidNotebook) as info:
+        read_notebook(nested(levels, where="cell"))
+    assert str(info.value) == DEEP.format("cell 2")
+
+
+def test_notebook_metadata_nested_too_deep_is_refused():
+    with pytest.raises(InvalidNotebook) as info:
+        read_notebook(nested(5000, where="notebook"))  # json.loads raised RecursionError here
+    assert str(info.value) == DEEP.format("the file")
+
+
+def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine():
+    assert read_notebook(nested(60, where="cell")).cells[1].metadata["deep"] is not None
+    nb = source_nb()
+    nb.cells[0].source = '[{"\\\\' * 500 + " \" ' }]" * 500  # brackets, quotes, backslashes
+    assert read_notebook(dumps(nb)).cells[0].source == nb.cells[0].source
+    assert too_deep("[" * 64 + "]" * 64) is None
+    assert too_deep("[" * 65 + "]" * 65) == "the file"

@@ -14,6 +14,7 @@ import pytest
 from conftest import ENV_SECRET
 from nbmaker import answer, autotest, notebook
 
+from webapp.grading.relay import defined_names
 from webapp.grading.sandbox import BACKENDS, UID_FIRST, UID_LAST, pids_of_uid, probe_backends
 
 KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
@@ -21,8 +22,15 @@ SHOW_UID = "import os\nprint('sandbox-uid', os.getuid())\n"
 
 
 def attack(code: str, check: str):
-    """A notebook whose answer cell runs ``code`` and whose test passes only if it succeeded."""
-    return notebook(answer("attack", SHOW_UID + code), autotest("attack_tests", check, points=1))
+    """(source, submission): the submitted answer runs ``code``; the test passes only if it worked.
+
+    The source's answer only names what ``code`` binds, so the checks can ask the submission for
+    those names; the attack itself runs in the submission's kernel alone.
+    """
+    names = "\n".join(f"{name} = None" for name in defined_names(code)) or "pass"
+    test = autotest("attack_tests", check, points=1)
+    source = notebook(answer("attack", names), test)
+    return source, notebook(answer("attack", SHOW_UID + code), test)
 
 
 def sandbox_uid(result) -> int:
@@ -38,8 +46,8 @@ def assert_no_survivors(uid: int) -> None:
     assert pids_of_uid(uid) == []
 
 
-def graded(grader, nb):
-    result = grader.grade(nb, nb)
+def graded(grader, pair):
+    result = grader.grade(*pair)
     cell = result.cells["attack_tests"]
     assert_no_survivors(sandbox_uid(result))
     return cell

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import nbformat
@@ -147,3 +148,40 @@ def test_a_pass_verifies_skills_tagged_on_exercises_too(org: Org) -> None:
     graded(org.engineer.id, 2.0)
     levels = dict(_db.session.execute(select(SkillEvidence.skill_id, SkillEvidence.level)).all())
     assert levels == {verified.id: 3, tagged.id: 3}
+
+
+def test_upload_with_malformed_nbgrader_metadata_is_refused_naming_the_cell(db: object) -> None:
+    version = make_notebook_version(SOURCE)
+    upload = json.loads(json.dumps(version.student))
+    upload["cells"][1]["metadata"]["nbgrader"] = "grade"
+    with pytest.raises(InvalidInput) as info:
+        submissions.parse_upload(json.dumps(upload).encode(), version)
+    assert info.value.message == (
+        'This notebook cannot be graded here: Cell 2: nbgrader metadata is the text "grade", not '
+        "an object. Skillforge reads nbgrader metadata only as nbgrader writes it: download a "
+        "fresh copy of the notebook here, copy your answers into it and upload that."
+    )
+
+
+def test_upload_nested_too_deep_is_refused_without_a_recursion_error(db: object) -> None:
+    version = make_notebook_version(SOURCE)
+    deep = "[" * 9000 + "]" * 9000  # json.loads raised RecursionError on this
+    upload = json.dumps(version.student).replace('"outputs": []', f'"outputs": {deep}', 1)
+    with pytest.raises(InvalidInput) as info:
+        submissions.parse_upload(upload.encode(), version)
+    assert info.value.message == (
+        "The file is not a notebook Skillforge can grade: not a valid notebook: cell 1 is nested "
+        "more than 64 levels deep, which no notebook needs. Clear its outputs and metadata (or "
+        "copy your work into a fresh notebook) and try again."
+    )
+
+
+def test_no_way_of_building_a_submission_stores_malformed_metadata(org: Org) -> None:
+    version = make_notebook_version(SOURCE)
+    nb = submissions.notebook_from_answers(version.student, {"answer": "def f():\n    return 1"})
+    nb.cells[1].metadata["nbgrader"]["locked"] = "yes"
+    with pytest.raises(InvalidInput, match="Cell 2 \\(grade_id 'check'\\): nbgrader flag 'locked'"):
+        submissions.create_submission(
+            _db.session, user=org.engineer, version=version, nb=nb, mode="final"
+        )
+    assert _db.session.scalar(select(func.count(Submission.id))) == 0

@@ -1,50 +1,66 @@
-"""nbgrader-exact autograding in a sandboxed, pre-started kernel.
-
-Scoring follows ``nbgrader.utils.determine_grade`` (0.9), with three deliberate improvements:
+"""Autograding: the submission runs in one sandboxed kernel, its tests in another that it never
+touched (see ``relay``), scored as ``nbgrader.utils.determine_grade`` (0.9) scores, except:
 
 1. stderr output in a test cell that raised nothing keeps its points (nbgrader scores it 0; issue
    #1904 added a regex filter for library warnings instead);
-2. a partial-credit number above the cell's points scores that cell 0 and the rest of the notebook
-   is graded (nbgrader raises ValueError and records nothing for the whole notebook);
+2. a test cell's final value is its partial credit only when it is a real number from 0 to the
+   cell's points; any other value (NaN, infinite, negative, too large, not a number) scores 0 and
+   the rest of the notebook is graded (nbgrader gives full points for a negative or non-numeric
+   value and records nothing for the whole notebook when the number is too large);
 3. grade cells the student deleted are re-inserted from the source and graded (nbgrader leaves
-   them "needing a manual grade" unless ``add_missing_cells`` is switched on).
+   them "needing a manual grade" unless ``add_missing_cells`` is switched on);
+4. a failing hidden check reports only its exception type, never its text or source.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import math
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+import nbformat
 from nbformat import NotebookNode
 
-from webapp.grading.execute import Outcome, Run, execute
+from webapp.grading.execute import Run, execute
 from webapp.grading.notebook import (
     BEGIN_HIDDEN,
     END_HIDDEN,
     Exercise,
     exercises,
-    has_region,
     is_grade,
     read_notebook,
     replace_regions,
 )
-from webapp.grading.pool import KernelPool
+from webapp.grading.pool import Kernel, KernelPool
 from webapp.grading.prepare import Prepared, prepare
+from webapp.grading.relay import (
+    CheckReport,
+    Relay,
+    TrustedRun,
+    class_names,
+    plan_cells,
+    test_indices,
+)
 from webapp.grading.sandbox import BACKENDS, UNSANDBOXED, Limits, Sandbox, probe_backends
 
 log = logging.getLogger(__name__)
-GRADER_VERSION = "1 (nbgrader 0.9 scoring)"  # stored with every grade; at most 32 characters
+GRADER_VERSION = "2 (trusted checks)"  # stored with every grade; at most 32 characters
 Status = Literal["passed", "partial", "failed", "timeout", "manual"]
 
 
 class SandboxUnavailable(RuntimeError):
     """No sandbox backend works on this host and unsandboxed grading was not allowed."""
+
+
+class ChecksFailed(RuntimeError):
+    """The trusted kernel stopped before the end: the grader's fault, never the engineer's."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +73,11 @@ class GraderConfig:
     max_processes: int = 64
     max_file_mb: int = 64
     tmp_mb: int = 256
-    pool_size: int = 4
+    pool_size: int = 8
     allow_unsandboxed: bool = False
     run_root: str | None = None
+    check_seed: int | None = None  # fixed seed for the randomised checks; None: fresh per grade
+    cpu_cores: float = 1.0
 
     def limits(self) -> Limits:
         cpu = int(self.notebook_timeout) + 60  # a backstop; wall-clock limits act first
@@ -70,6 +88,7 @@ class GraderConfig:
             self.max_file_mb,
             self.tmp_mb,
             cpu_seconds=cpu,
+            cpu_cores=self.cpu_cores,
         )
 
 
@@ -95,6 +114,7 @@ class GradeResult:
     sandbox: str
     grader_version: str
     duration_s: float
+    seed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         cells = {
@@ -109,42 +129,57 @@ class GradeResult:
 
 def score(
     ex: Exercise,
-    cell: NotebookNode,
-    outcome: Outcome | None,
+    report: CheckReport | None,
     prepared: Prepared,
     manual_grades: dict[str, float],
+    stopped: str | None = None,
 ) -> CellResult:
-    """Score one exercise of the executed notebook (see the module docstring for the rules)."""
+    """Score one exercise from what the trusted kernel reported (rules in the module docstring)."""
     if ex.kind != "auto":
         return _manual(ex, prepared, manual_grades)
-    if outcome is None or outcome.state == "skipped":
-        reason = outcome.message if outcome else "the cell did not run"
-        return _result(ex, 0.0, "failed", f"not run: {reason}")
-    if outcome.state == "timeout":
-        return _result(ex, 0.0, "timeout", outcome.message)
-    if outcome.state in ("error", "killed"):
-        return _result(ex, 0.0, "failed", outcome.message)
-    return _auto_points(ex, cell)
+    if report is None:
+        return _result(ex, 0.0, "failed", f"not run: {stopped or 'the checks did not reach it'}")
+    if report.status == "timeout":
+        return _result(ex, 0.0, "timeout", report.evalue or "timed out")
+    if report.status == "gone":
+        return _result(ex, 0.0, "failed", report.evalue or "the answers' kernel stopped")
+    if report.status != "ok":
+        return _result(ex, 0.0, "failed", failure_message(report))
+    return _auto_points(ex, report.result)
 
 
-def _auto_points(ex: Exercise, cell: NotebookNode) -> CellResult:
-    for output in cell.outputs:
-        if output.get("output_type") != "execute_result":
-            continue
-        try:
-            value = float(output.get("data", {}).get("text/plain", ""))
-        except ValueError:
-            break  # non-numeric result: full points, as nbgrader
-        if not math.isfinite(value):
-            break
-        if value > ex.points:
-            message = f"partial credit {value:g} is more than the cell's {ex.points:g} points"
-            return _result(ex, 0.0, "failed", message)
-        if value < 0:
-            break  # nbgrader: negative partial credit gives full points
-        status: Status = "passed" if value == ex.points else "partial"
-        return _result(ex, value, "failed" if value == 0 < ex.points else status, None)
-    return _result(ex, ex.points, "passed", None)
+def failure_message(report: CheckReport) -> str:
+    """A visible check's own message; a hidden one's exception type only."""
+    ename = report.ename or "Error"
+    if report.hidden:
+        return f"a hidden check failed ({ename})"
+    return f"{ename}: {report.evalue}"[:500] if report.evalue else ename
+
+
+def _auto_points(ex: Exercise, result: dict[str, Any] | None) -> CellResult:
+    """No final value: full points. Otherwise it must be a real number from 0 to the points."""
+    if result is None:
+        return _result(ex, ex.points, "passed", None)
+    value = _number(result)
+    if value is None:
+        kind = result.get("type", "value")
+        message = f"partial credit must be a number of points, not a {kind}"
+        return _result(ex, 0.0, "failed", message)
+    if not (math.isfinite(value) and 0 <= value <= ex.points):
+        message = f"partial credit {value:g} is not between 0 and the cell's {ex.points:g} points"
+        return _result(ex, 0.0, "failed", message)
+    if value == ex.points:
+        return _result(ex, value, "passed", None)
+    return _result(ex, value, "failed" if value == 0 else "partial", None)
+
+
+def _number(result: dict[str, Any]) -> float | None:
+    if result.get("kind") != "number":
+        return None
+    try:
+        return float(result.get("value"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def _manual(ex: Exercise, prepared: Prepared, manual_grades: dict[str, float]) -> CellResult:
@@ -189,24 +224,54 @@ def _with_context(result: CellResult, run: Run, nb: NotebookNode, index: int) ->
 # --- feedback -------------------------------------------------------------------------------------
 
 
-def feedback(executed: NotebookNode, source: NotebookNode) -> NotebookNode:
-    """The executed notebook without hidden-test lines, nor tracebacks that would show them."""
+def without_tests(nb: NotebookNode, tests: set[int]) -> NotebookNode:
+    """The notebook the submission's kernel runs: test cells become empty raw cells."""
+    out = copy.deepcopy(nb)
+    for index in tests:
+        out.cells[index] = nbformat.v4.new_raw_cell("", metadata=out.cells[index].metadata)
+    return out
+
+
+def feedback(
+    executed: NotebookNode, prepared: NotebookNode, tests: set[int], checks: TrustedRun
+) -> NotebookNode:
+    """The executed notebook with each test cell's visible source and visible results only."""
     fb = copy.deepcopy(executed)
-    hidden_ids = {
-        c.metadata["nbgrader"]["grade_id"]
-        for c in source.cells
-        if has_region(c.source, BEGIN_HIDDEN) and c.get("metadata", {}).get("nbgrader")
-    }
     for cell in fb.cells:
         cell.get("metadata", {}).pop("_reply_status", None)
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid not in hidden_ids:
-            continue
+    for index in tests:
+        cell = copy.deepcopy(prepared.cells[index])
         cell.source, _ = replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN)
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
+        cell.outputs = _check_outputs(checks.reports.get(index), checks.stopped)
+        fb.cells[index] = cell
     return fb
+
+
+def _check_outputs(report: CheckReport | None, stopped: str | None) -> list[NotebookNode]:
+    if report is None:
+        reason = f"not run: {stopped or 'the checks did not reach this cell'}"
+        return [_error_output("NotRun", reason)]
+    outputs = [
+        nbformat.v4.new_output("stream", name=name, text=text)
+        for name, text in (("stdout", report.stdout), ("stderr", report.stderr))
+        if text
+    ]
+    if report.status == "ok":
+        if report.display is not None:
+            outputs.append(
+                nbformat.v4.new_output("execute_result", data={"text/plain": report.display})
+            )
+        return outputs
+    if report.hidden:
+        outputs.append(_error_output(report.ename or "Error", "a hidden check failed"))
+    else:
+        outputs.append(_error_output(report.ename or "Error", report.evalue or ""))
+    return outputs
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    line = f"{ename}: {evalue}" if evalue else ename
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[line])
 
 
 # --- the grader -----------------------------------------------------------------------------------
@@ -262,32 +327,67 @@ class Grader:
         data_dir: Path | None = None,
         manual_grades: dict[str, float] | None = None,
     ) -> GradeResult:
-        """Sanitise, execute and score ``submission`` against its ``source`` notebook."""
+        """Sanitise and execute ``submission``, and check it in a kernel it never touched."""
         if self._backend == UNSANDBOXED:
             log.warning("UNSANDBOXED: submitted code runs with the grader's rights")
         started = time.monotonic()
         prepared = prepare(source, submission)
-        run = self._pool.run(self._execute(prepared.notebook, data_dir))
+        tests = test_indices(prepared.notebook)
+        seed = (
+            self.config.check_seed if self.config.check_seed is not None else secrets.randbits(62)
+        )
+        cells_plan = plan_cells(source, prepared.notebook)
+        plan = {"cells": cells_plan, "classes": class_names(cells_plan), "seed": seed}
+        student_nb = without_tests(prepared.notebook, tests)
+        run, checks = self._pool.run(self._execute(student_nb, plan, data_dir))
+        if checks.stopped:
+            raise ChecksFailed(f"the checks did not finish: {checks.stopped}")
+        for note in checks.notes:
+            log.info("instructor cell failed on the trusted side: %s", note)
         cells: dict[str, CellResult] = {}
         for ex, index in _find_exercises(prepared.notebook):
-            cell = prepared.notebook.cells[index]
-            result = score(ex, cell, run.outcomes.get(index), prepared, manual_grades or {})
+            report = checks.reports.get(index)
+            result = score(ex, report, prepared, manual_grades or {}, checks.stopped)
             cells[ex.grade_id] = _with_context(result, run, prepared.notebook, index)
         return GradeResult(
             cells=cells,
             total=sum(c.points or 0.0 for c in cells.values()),
             max_total=sum(c.max_points for c in cells.values()),
             tampered=prepared.tampered,
-            feedback=feedback(prepared.notebook, source),
+            feedback=feedback(student_nb, prepared.notebook, tests, checks),
             sandbox=self._backend,
             grader_version=GRADER_VERSION,
             duration_s=time.monotonic() - started,
+            seed=seed,
         )
 
-    async def _execute(self, nb: NotebookNode, data_dir: Path | None) -> Run:
-        kernel = await self._pool.acquire()
+    async def _execute(
+        self, nb: NotebookNode, plan: dict[str, Any], data_dir: Path | None
+    ) -> tuple[Run, TrustedRun]:
+        """The submission's run and the trusted checks, side by side on two fresh kernels."""
+        student = await self._pool.acquire()
+        trusted: Kernel | None = None
         try:
-            self._sandbox.copy_data(kernel.slot, data_dir)
+            trusted = await self._pool.acquire()
+            for kernel in (student, trusted):
+                self._sandbox.copy_data(kernel.slot, data_dir)
+            ready = asyncio.Event()
+            relay = Relay(
+                trusted,
+                student,
+                plan,
+                ready,
+                cell_timeout=self.config.cell_timeout,
+                notebook_timeout=self.config.notebook_timeout,
+            )
+            return await asyncio.gather(self._student_run(nb, student, ready), relay.execute())
+        finally:
+            self._pool.release(student)
+            if trusted is not None:
+                self._pool.release(trusted)
+
+    async def _student_run(self, nb: NotebookNode, kernel: Kernel, ready: asyncio.Event) -> Run:
+        try:
             return await execute(
                 nb,
                 kernel,
@@ -296,7 +396,7 @@ class Grader:
                 notebook_timeout=self.config.notebook_timeout,
             )
         finally:
-            self._pool.release(kernel)
+            ready.set()
 
 
 def grade_files(source_path: Path, submission_path: Path, config: GraderConfig) -> GradeResult:

@@ -1,4 +1,4 @@
-"""Execute a prepared notebook on a pooled kernel, cell by cell, with per-cell and total limits."""
+"""Execute a prepared notebook on a pooled kernel, cell by cell, with time and output limits."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ from webapp.grading.pool import Kernel
 from webapp.grading.sandbox import Sandbox
 
 INTERRUPT_GRACE_S = 3.0
+MAX_CELL_OUTPUT = 100_000  # characters of text (and bytes of binary) one cell may keep
+MAX_CELL_OUTPUTS = 500
+MAX_NOTEBOOK_OUTPUT = 2_000_000
+ESSENTIAL_CHARS = 2_000  # of a result or an error kept past a cap
+FREE_MESSAGES = frozenset({"status", "execute_input", "clear_output"})  # nothing of them is kept
+OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error"})
+ESSENTIAL_MESSAGES = frozenset({"execute_result", "error"})  # scoring reads them
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,18 @@ async def execute(
     *,
     cell_timeout: float,
     notebook_timeout: float,
+    max_cell_output: int = MAX_CELL_OUTPUT,
+    max_cell_outputs: int = MAX_CELL_OUTPUTS,
+    max_notebook_output: int = MAX_NOTEBOOK_OUTPUT,
 ) -> Run:
-    """Run every code cell in order; errors do not stop the run, a dead kernel does."""
-    client = NotebookClient(
+    """Run every code cell in order; errors do not stop the run, a dead kernel does.
+
+    Output past the caps (per cell: characters and number of outputs; per notebook: characters)
+    is dropped as it arrives and a marker output says so.
+    """
+    client = CappedClient(
         nb,
+        OutputBudget(max_cell_output, max_cell_outputs, max_notebook_output),
         km=kernel.km,
         timeout=int(cell_timeout),
         allow_errors=True,
@@ -77,6 +92,172 @@ async def execute(
             run.stopped = f"notebook time limit ({notebook_timeout:g} s) reached"
             run.outcomes[index] = Outcome("timeout", run.stopped)
     return run
+
+
+@dataclass
+class _CellUsage:
+    chars: int = 0
+    outputs: int = 0
+    truncated: str | None = None  # why later output of the cell is dropped
+    marked: bool = False
+    essentials: set[str] = field(default_factory=set)  # kinds kept (shortened) past a cap
+
+
+class OutputBudget:
+    """How much output each cell and the whole notebook may still keep."""
+
+    def __init__(self, cell_chars: int, cell_outputs: int, notebook_chars: int) -> None:
+        self.cell_chars = cell_chars
+        self.cell_outputs = cell_outputs
+        self.notebook_chars = notebook_chars
+        self._cells: dict[int, _CellUsage] = {}
+        self._total = 0
+        self._full: str | None = None  # why every later cell keeps nothing but essentials
+
+    def admit(self, cell_index: int, msg_type: str, size: int) -> bool:
+        """Charge a message of ``size`` if it fits; ``truncated`` then says why it did not.
+
+        Once a message of a cell does not fit, no later one of that cell does (output stays in
+        order); once the notebook is full, no later cell keeps any output.
+        """
+        usage = self._cells.setdefault(cell_index, _CellUsage())
+        if usage.truncated:
+            return False
+        usage.truncated = self._full or self._over(usage, size, msg_type in OUTPUT_MESSAGES)
+        if usage.truncated:
+            return False
+        self.charge(cell_index, size, msg_type in OUTPUT_MESSAGES)
+        return True
+
+    def _over(self, usage: _CellUsage, size: int, makes_output: bool) -> str | None:
+        if makes_output and usage.outputs >= self.cell_outputs:
+            return f"the cell produced more than {self.cell_outputs} outputs"
+        if usage.chars + size > self.cell_chars:
+            return f"the cell printed more than {_amount(self.cell_chars)}"
+        if self._total + size > self.notebook_chars:
+            self._full = f"the notebook printed more than {_amount(self.notebook_chars)}"
+            return self._full
+        return None
+
+    def charge(self, cell_index: int, size: int, makes_output: bool = True) -> None:
+        usage = self._cells[cell_index]
+        usage.chars += size
+        usage.outputs += makes_output
+        self._total += size
+
+    def truncated(self, cell_index: int) -> str | None:
+        return self._cells[cell_index].truncated
+
+    def room(self, cell_index: int) -> int:
+        """Characters the cell may still keep in one more output."""
+        usage = self._cells[cell_index]
+        if usage.outputs >= self.cell_outputs:
+            return 0
+        return max(0, min(self.cell_chars - usage.chars, self.notebook_chars - self._total))
+
+    def first_drop(self, cell_index: int) -> bool:
+        """True once per cell, at its first dropped message: time for the marker."""
+        usage = self._cells[cell_index]
+        first, usage.marked = not usage.marked, True
+        return first
+
+    def keep_essential(self, cell_index: int, msg_type: str) -> bool:
+        """Whether a dropped result or error is kept shortened: the first of each kind per cell."""
+        kept = self._cells[cell_index].essentials
+        first = msg_type in ESSENTIAL_MESSAGES and msg_type not in kept
+        kept.add(msg_type)
+        return first
+
+
+class CappedClient(NotebookClient):
+    """A NotebookClient whose outputs stay within an OutputBudget, decided as messages arrive.
+
+    A message past a cap is dropped before nbclient turns it into an output, so the grader's
+    memory stays bounded however much a kernel prints; the stream message that crosses a cap
+    keeps its head, then a marker says what was cut. A cell's first result and error are kept
+    even past a cap, shortened: scoring reads partial credit and failures from them.
+    """
+
+    def __init__(self, nb: NotebookNode, budget: OutputBudget, **kwargs: Any) -> None:
+        super().__init__(nb, **kwargs)
+        self.budget = budget
+
+    def process_message(
+        self, msg: dict[str, Any], cell: NotebookNode, cell_index: int
+    ) -> NotebookNode | None:
+        msg_type = msg["msg_type"]
+        if msg_type in FREE_MESSAGES:
+            return super().process_message(msg, cell, cell_index)
+        budget = self.budget
+        if budget.admit(cell_index, msg_type, message_size(msg, budget.cell_chars)):
+            return super().process_message(msg, cell, cell_index)
+        if budget.first_drop(cell_index):
+            self._cut(msg, cell, cell_index)
+        if budget.keep_essential(cell_index, msg_type):
+            return super().process_message(_shortened(msg), cell, cell_index)
+        return None
+
+    def _cut(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> None:
+        """Keep the head of the stream message that crossed the cap, then add the marker."""
+        room = self.budget.room(cell_index)
+        content = msg.get("content") or {}
+        text = content.get("text")
+        if msg["msg_type"] == "stream" and isinstance(text, str) and room > 0:
+            head = text[:room]
+            self.budget.charge(cell_index, len(head))
+            kept = {"name": content.get("name"), "text": head}
+            super().process_message({**msg, "content": kept}, cell, cell_index)
+        cell.outputs.append(truncation_marker(self.budget.truncated(cell_index) or ""))
+
+
+def message_size(msg: dict[str, Any], limit: int) -> int:
+    """Characters of the strings in a message's content plus bytes of its buffers.
+
+    Counting stops soon after ``limit``: a bigger message is dropped whatever its size.
+    """
+    size = sum(memoryview(buffer).nbytes for buffer in msg.get("buffers") or ())
+    stack: list[Any] = [msg.get("content")]
+    while stack and size <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            size += 8
+    return size
+
+
+def truncation_marker(reason: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stderr", text=f"[output truncated: {reason}]\n")
+
+
+def _amount(chars: int) -> str:
+    return f"{chars / 1e6:g} MB" if chars >= 1_000_000 else f"{chars / 1e3:g} kB"
+
+
+def _shortened(msg: dict[str, Any]) -> dict[str, Any]:
+    """A result with only a clipped text/plain, or an error with a clipped one-line traceback."""
+    content = msg.get("content") or {}
+    if msg["msg_type"] == "execute_result":
+        data = content.get("data")
+        plain = data.get("text/plain") if isinstance(data, dict) else None
+        short = {
+            "execution_count": content.get("execution_count"),
+            "data": {"text/plain": _clip(plain)},
+            "metadata": {},
+        }
+    else:
+        ename, evalue = _clip(content.get("ename"), 200), _clip(content.get("evalue"))
+        short = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+    return {**msg, "content": short, "buffers": []}
+
+
+def _clip(value: object, limit: int = ESSENTIAL_CHARS) -> str:
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def _remember_reply(cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:

@@ -14,6 +14,14 @@ from typing import Any, Literal
 import nbformat
 from nbformat import NotebookNode
 
+from webapp.grading.wellformed import (
+    MAX_DEPTH,
+    is_number,
+    metadata_problem,
+    metadata_problems,
+    too_deep,
+)
+
 SCHEMA_VERSION = 3
 GRADE_ID_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
@@ -98,11 +106,7 @@ def grade_id(cell: NotebookNode) -> str | None:
 def points(cell: NotebookNode) -> float:
     """Points of a grade or task cell (0 when absent or not a number)."""
     value = meta(cell).get("points", 0)
-    return float(value) if _is_number(value) else 0.0
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if is_number(value) else 0.0
 
 
 def compute_checksum(cell: NotebookNode) -> str:
@@ -164,13 +168,22 @@ def has_region(source: str, begin: str) -> bool:
 def read_notebook(data: str | bytes) -> NotebookNode:
     """Parse and validate an .ipynb document (upgraded to nbformat 4).
 
-    Raises InvalidNotebook("not JSON: ...") or InvalidNotebook("not a valid notebook: ...").
+    Raises InvalidNotebook("not JSON: ...") or InvalidNotebook("not a valid notebook: ..."), the
+    latter also for a document nested more than MAX_DEPTH levels deep (checked before parsing:
+    the JSON parser and nbformat's validator recurse once per level).
     """
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidNotebook(f"not JSON: the file is not UTF-8 text ({exc.reason})") from exc
+    where = too_deep(data)
+    if where is not None:
+        raise InvalidNotebook(
+            f"not a valid notebook: {where} is nested more than {MAX_DEPTH} levels deep, which no "
+            "notebook needs. Clear its outputs and metadata (or copy your work into a fresh "
+            "notebook) and try again."
+        )
     try:
         parsed = json.loads(data)
     except ValueError as exc:
@@ -208,7 +221,10 @@ def validate_source(nb: NotebookNode, *, filename: str) -> list[Problem]:
 
 
 def _cell_problems(cell: NotebookNode, seen: dict[str, int]) -> Iterator[str]:
-    if "nbgrader" in cell.get("metadata", {}):
+    shape = metadata_problem(cell)
+    if shape is not None:  # the finer checks below would misread it
+        yield shape
+    elif "nbgrader" in cell.get("metadata", {}):
         yield from _metadata_problems(cell, seen)
     yield from _region_problems(cell)
 
@@ -244,7 +260,7 @@ def _points_problems(cell: NotebookNode, data: dict[str, Any]) -> Iterator[str]:
     value = data.get("points")
     if value is None:
         yield "graded cell without points"
-    elif not _is_number(value):
+    elif not is_number(value):
         yield f"points {value!r} is not a number"
     elif value < 0:
         yield f"negative points ({value})"
@@ -390,8 +406,12 @@ def submission_problems(source_nb: NotebookNode, submitted_nb: NotebookNode) -> 
     """Reasons an uploaded notebook cannot be graded against ``source_nb``; [] if it can.
 
     A student may delete or edit cells (graded cells are restored from the source), so only uploads
-    that cannot be what the student meant to hand in are refused.
+    that cannot be what the student meant to hand in are refused, and those whose nbgrader
+    metadata has the wrong types (alone: the other checks would misread such cells).
     """
+    malformed = malformed_metadata(submitted_nb)
+    if malformed:
+        return malformed
     expected = {g for c in source_nb.cells if is_managed(c) and (g := grade_id(c))}
     answers = {g for c in source_nb.cells if is_solution(c) and (g := grade_id(c))}
     present = [g for c in submitted_nb.cells if is_managed(c) and (g := grade_id(c))]
@@ -417,6 +437,18 @@ def submission_problems(source_nb: NotebookNode, submitted_nb: NotebookNode) -> 
         problems.append(f"Cells {_names(doubled)} appear twice; delete the copies, then upload.")
     problems += _language_problem(source_nb, submitted_nb)
     return problems
+
+
+def malformed_metadata(nb: NotebookNode) -> list[str]:
+    """[] when every cell's nbgrader metadata has the types nbgrader writes; else one message
+    naming each cell that does not (1-based, with its grade_id when known) and what to do."""
+    found = metadata_problems(nb.cells)
+    if not found:
+        return []
+    return [
+        " ".join(found) + " Skillforge reads nbgrader metadata only as nbgrader writes it: "
+        "download a fresh copy of the notebook here, copy your answers into it and upload that."
+    ]
 
 
 def _names(ids: list[str] | set[str]) -> str:

@@ -80,6 +80,21 @@ class Kernel:
         return self.km.slot
 
 
+# Imported while the kernel waits in the pool, off the result path: what nearly every workshop and
+# both sides of the grader's checks import first. Nothing else runs before a submission.
+WARM_UP = "import msgpack, numpy, pandas, pyarrow, matplotlib.pyplot, skops.io"
+
+
+async def _warm_up(kc: AsyncKernelClient, timeout: float) -> None:
+    msg_id = kc.execute(WARM_UP, silent=True, store_history=False)
+    end = asyncio.get_running_loop().time() + timeout
+    while (remaining := end - asyncio.get_running_loop().time()) > 0:
+        reply = await kc.get_shell_msg(timeout=remaining)
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return
+    raise TimeoutError("the kernel did not finish its warm-up")
+
+
 class KernelPool:
     """Keeps ``size`` sandboxed kernels started and ready."""
 
@@ -143,6 +158,7 @@ class KernelPool:
             kc = km.client()
             kc.start_channels()
             await kc.wait_for_ready(timeout=self.startup_timeout)
+            await _warm_up(kc, self.startup_timeout)
         except BaseException:
             if kc is not None:
                 kc.stop_channels()

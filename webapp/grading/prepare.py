@@ -15,6 +15,7 @@ from webapp.grading.notebook import (
     is_task,
     student_version,
 )
+from webapp.grading.wellformed import metadata_problem
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ def prepare(source: NotebookNode, submission: NotebookNode) -> Prepared:
     """Keep the student's answers and own cells; take everything else from the source.
 
     Like nbgrader's sanitize step: outputs are cleared, the kernelspec comes from the source,
-    unknown or duplicated grade_ids lose their nbgrader metadata (the last duplicate wins), and
+    unknown or duplicated grade_ids lose their nbgrader metadata (the last duplicate wins), as do
+    cells whose nbgrader metadata has the wrong JSON types (uploads refuse those; here they are
+    plain cells, so the source's cell is put back), and
     every locked, test, task and read-only cell is restored from the source (hidden tests too),
     with points and flags reset. A grade_id is *tampered* when the student's copy of a restored
     cell differs from what was released. Improvement over nbgrader (``add_missing_cells`` off by
@@ -65,7 +68,11 @@ def prepare(source: NotebookNode, submission: NotebookNode) -> Prepared:
 
 
 def _dedupe(cells: list[NotebookNode], originals: dict[str, NotebookNode]) -> list[NotebookNode]:
-    """Strip nbgrader metadata from cells with unknown ids and from all but the last duplicate."""
+    """Strip nbgrader metadata from malformed cells, cells with unknown ids and all but the last
+    duplicate."""
+    for cell in cells:
+        if metadata_problem(cell) is not None:
+            cell.metadata.pop("nbgrader", None)
     last = {grade_id(c): i for i, c in enumerate(cells) if grade_id(c)}
     for index, cell in enumerate(cells):
         gid = grade_id(cell)

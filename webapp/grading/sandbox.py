@@ -1,7 +1,7 @@
 """Kernel sandbox: bubblewrap (as root or unprivileged) or a no-namespace fallback, plus cgroups.
 
 Every live kernel gets a *slot*: its own uid (20000-20999), a connection directory for ZMQ ipc
-sockets with the kernel's working directory inside it, and optionally a memory+pids cgroup. The
+sockets with the kernel's working directory inside it, and optionally memory+pids+cpu cgroups. The
 command that launches a kernel is ``[join cgroup] -> bwrap|setpriv -> sbx_exec.py -> ipykernel``.
 See docs in /work/shared/research/sandbox.md section 4 for the measured design.
 """
@@ -33,6 +33,7 @@ BWRAP, SETPRIV = "/usr/bin/bwrap", "/usr/bin/setpriv"
 LAUNCHER = Path(__file__).with_name("sbx_exec.py")
 SANDBOX_HOME = "/home/sandbox"
 MB = 1024 * 1024
+CPU_PERIOD_US = 100_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Limits:
     tmp_mb: int = 256
     cpu_seconds: int = 900
     max_open_files: int = 256
+    cpu_cores: float = 1.0  # CPU bandwidth of the whole kernel (all its processes); 0: no quota
 
 
 @dataclass
@@ -372,30 +374,61 @@ def _is_zombie(pid: int) -> bool:
 
 
 class CgroupManager:
-    """A memory+pids cgroup per kernel, on cgroup v1 (two hierarchies) or v2 (one)."""
+    """Cgroups per kernel: memory+pids, and cpu where writable; cgroup v1 (one tree each) or v2.
 
-    def __init__(self, version: int, bases: list[Path]) -> None:
+    The cpu group caps a kernel's CPU bandwidth at ``Limits.cpu_cores`` and makes all its
+    processes one scheduling entity: 48 busy processes of one submission weigh no more than the
+    single one of a submission graded beside it. (Autogroup gave each session that weight, but
+    a process can start a session of its own; it cannot leave its cgroup.) On v1 the cpu groups
+    sit at the top of the cpu tree, so each kernel weighs as much as any session of the host,
+    as it did before; on v2 they share the ``skillforge`` group with the other controllers.
+    """
+
+    def __init__(self, version: int, bases: list[Path], *, cpu: Path | None = None) -> None:
         self.version = version
-        self.bases = bases
+        self.bases = bases  # v2: [skillforge]; v1: [memory/skillforge, pids/skillforge]
+        self.cpu_root = cpu  # where kernels' cpu groups go; None: no cpu controller
+
+    @property
+    def cpu(self) -> bool:
+        return self.cpu_root is not None
 
     @classmethod
     def detect(cls, root: Path = Path("/sys/fs/cgroup")) -> CgroupManager | None:
         """The writable cgroup layout here, or None (limits then rest on rlimits alone)."""
         try:
             if (root / "cgroup.controllers").exists():
-                base = root / "skillforge"
-                base.mkdir(exist_ok=True)
-                for parent in (root, base):
-                    (parent / "cgroup.subtree_control").write_text("+memory +pids")
-                return cls(2, [base])
+                return cls._detect_v2(root)
             if (root / "memory").is_dir() and (root / "pids").is_dir():
-                bases = [root / "memory" / "skillforge", root / "pids" / "skillforge"]
-                for base in bases:
-                    base.mkdir(exist_ok=True)
-                return cls(1, bases)
+                return cls._detect_v1(root)
         except OSError as exc:
             log.info("no writable cgroup fs (%s); memory limits are per process only", exc)
         return None
+
+    @classmethod
+    def _detect_v2(cls, root: Path) -> CgroupManager:
+        base = root / "skillforge"
+        base.mkdir(exist_ok=True)
+        for parent in (root, base):
+            (parent / "cgroup.subtree_control").write_text("+memory +pids")
+        try:  # on its own: a missing cpu controller must not cost the memory limit
+            for parent in (root, base):
+                (parent / "cgroup.subtree_control").write_text("+cpu")
+        except OSError as exc:
+            log.info("cgroup cpu controller not writable (%s); kernels share the CPU freely", exc)
+            return cls(2, [base])
+        return cls(2, [base], cpu=base)
+
+    @classmethod
+    def _detect_v1(cls, root: Path) -> CgroupManager:
+        bases = [root / "memory" / "skillforge", root / "pids" / "skillforge"]
+        for base in bases:
+            base.mkdir(exist_ok=True)
+        cpu = root / "cpu"  # often a link to cpu,cpuacct
+        if cpu.is_dir() and os.access(cpu, os.W_OK):
+            return cls(1, bases, cpu=cpu)
+        log.info("cgroup cpu controller not writable (%s); kernels share the CPU freely", cpu)
+        return cls(1, bases)
 
     def create(self, name: str, limits: Limits) -> list[Path]:
         memory = str(limits.memory_mb * MB)
@@ -411,7 +444,33 @@ class CgroupManager:
         else:
             (groups[0] / "memory.limit_in_bytes").write_text(memory)
             (groups[1] / "pids.max").write_text(pids)
-        return groups
+        return groups + self._cpu_group(name, limits.cpu_cores)
+
+    def _cpu_group(self, name: str, cores: float) -> list[Path]:
+        """The kernel's own v1 cpu group, or [] (v2: its one group); the kernel runs either way."""
+        if self.cpu_root is None:
+            return []
+        v1 = self.version == 1
+        group = self.cpu_root / (f"skillforge-{name}" if v1 else name)
+        try:
+            if v1:
+                group.mkdir()
+            self._limit_cpu(group, cores)
+        except OSError as exc:
+            log.info("no cpu limit for kernel %s (%s)", name, exc)
+            if v1:
+                self.remove(group)
+            return []
+        return [group] if v1 else []
+
+    def _limit_cpu(self, group: Path, cores: float) -> None:
+        """Cap ``group`` at ``cores`` CPUs; 0 leaves only the equal share among kernels."""
+        quota = max(1000, round(cores * CPU_PERIOD_US)) if cores > 0 else None
+        if self.version == 2:
+            (group / "cpu.max").write_text(f"{quota or 'max'} {CPU_PERIOD_US}")
+        else:
+            (group / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+            (group / "cpu.cfs_quota_us").write_text(str(quota or -1))
 
     def oom_killed(self, group: Path) -> bool:
         """Whether the kernel's memory limit killed a process of ``group``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from webapp.access import admin_required, me, public
 from webapp.extensions import db
 from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
-from webapp.services import catalog_pages, rendering, submissions
+from webapp.services import catalog_pages, practice, rendering, submissions
 from webapp.services.catalog_pages import CatalogFilter
 
 IPYNB_MIMETYPE = "application/x-ipynb+json"
@@ -24,6 +25,11 @@ def render_cache_dir() -> Path:
     """Where rendered notebooks are kept (instance/render-cache unless configured)."""
     configured = current_app.config.get("RENDER_CACHE_PATH")
     return Path(configured or Path(current_app.instance_path) / "render-cache")
+
+
+def practice_limit() -> practice.PracticeLimit:
+    """How many practice runs ("Run tests") an engineer has per hour (PRACTICE_RUNS_PER_HOUR)."""
+    return practice.limit_from_config(current_app.config)
 
 
 @bp.route("/workshops")
@@ -77,6 +83,13 @@ def notebook(slug: str, notebook_id: int) -> str:
             )
         ],
         attempts=submissions.attempts(db.session, user_id=user.id, notebook_id=ref.notebook_id),
+        practice=practice.allowance(
+            db.session,
+            user_id=user.id,
+            notebook_id=ref.notebook_id,
+            limit=practice_limit(),
+            now=datetime.now(UTC),
+        ),
         answers_form=AnswersForm(),
         upload_form=UploadForm(),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from nbformat import NotebookNode
 from werkzeug.wrappers import Response
 
 from webapp import tasks
@@ -13,10 +14,11 @@ from webapp.access import manager_required, me
 from webapp.extensions import db
 from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, ReviewForm, UploadForm
-from webapp.learn.views import render_cache_dir
-from webapp.models import Submission, SubmissionStatus
+from webapp.learn.views import practice_limit, render_cache_dir
+from webapp.models import NotebookVersion, Submission, SubmissionStatus
 from webapp.services import catalog_pages, rendering, reviews, submissions
-from webapp.services.errors import InvalidInput
+from webapp.services.catalog_pages import NotebookRef
+from webapp.services.errors import InvalidInput, PracticeRunRefused
 
 
 def _version_for(slug: str, notebook_id: int):  # noqa: ANN202
@@ -24,53 +26,72 @@ def _version_for(slug: str, notebook_id: int):  # noqa: ANN202
     return ref, submissions.current_version(db.session, ref.notebook_id)
 
 
-def _queue(submission: Submission) -> Response:
+def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: str) -> Response:
+    """Store and queue an attempt; a refused practice run goes back to the notebook page, which
+    says why and when the next one is possible."""
+    try:
+        submission = submissions.create_submission(
+            db.session,
+            user=me(),
+            version=version,
+            nb=nb,
+            mode=mode,
+            practice_limit=practice_limit(),
+        )
+    except PracticeRunRefused as refused:
+        db.session.commit()  # the answers' draft is kept; nothing was stored for the run
+        flash(refused.message, "warning")
+        return redirect(
+            url_for("learn.notebook", slug=ref.workshop_slug, notebook_id=ref.notebook_id)
+        )
     db.session.commit()  # stored before it is queued: a lost job is found and run again
     tasks.grade_submission(submission.id)
     return redirect(url_for("learn.submission", submission_id=submission.id))
 
 
+def _answers(text: str, message: str) -> dict[str, str]:
+    """The editor's answers, a JSON object of grade_id to text; raises InvalidInput(message)."""
+    try:
+        answers = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands of levels deep
+        raise InvalidInput(message) from exc
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise InvalidInput(message)
+    return answers
+
+
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/submit", methods=["POST"])
 def submit(slug: str, notebook_id: int) -> Response:
-    _ref, version = _version_for(slug, notebook_id)
+    ref, version = _version_for(slug, notebook_id)
     form = AnswersForm()
+    unreadable = "The answers could not be read; reload the page and try again."
     if not form.validate_on_submit():
-        raise InvalidInput("The answers could not be read; reload the page and try again.")
-    try:
-        answers = json.loads(form.answers.data or "{}")
-    except json.JSONDecodeError as exc:
-        raise InvalidInput("The answers could not be read; reload the page and try again.") from exc
-    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        raise InvalidInput("The answers could not be read; reload the page and try again.")
+        raise InvalidInput(unreadable)
+    answers = _answers(form.answers.data or "{}", unreadable)
     nb = submissions.notebook_from_answers(version.student, answers)
     submissions.save_draft(db.session, user=me(), version=version, answers=answers)
-    submission = submissions.create_submission(
-        db.session, user=me(), version=version, nb=nb, mode=form.mode.data or ""
-    )
-    return _queue(submission)
+    return _submit(ref, version, nb, form.mode.data or "")
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/upload", methods=["POST"])
 def upload(slug: str, notebook_id: int) -> Response:
-    _ref, version = _version_for(slug, notebook_id)
+    ref, version = _version_for(slug, notebook_id)
     form = UploadForm()
     if not form.validate_on_submit():
         messages = [m for errors in form.errors.values() for m in errors]
         raise InvalidInput(" ".join(messages) or "Choose a .ipynb file to upload.")
     nb = submissions.parse_upload(form.notebook.data.read(), version)
-    submission = submissions.create_submission(
-        db.session, user=me(), version=version, nb=nb, mode=form.mode.data or ""
-    )
-    return _queue(submission)
+    return _submit(ref, version, nb, form.mode.data or "")
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/draft", methods=["POST"])
 def save_draft(slug: str, notebook_id: int) -> Response:
     """Autosave (JSON body, CSRF token in the X-CSRFToken header)."""
     _ref, version = _version_for(slug, notebook_id)
-    answers = request.get_json(silent=True)
-    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        raise InvalidInput("Send the answers as a JSON object of cell id to text.")
+    wanted = "Send the answers as a JSON object of cell id to text."
+    if not request.is_json:
+        raise InvalidInput(wanted)
+    answers = _answers(request.get_data(as_text=True), wanted)
     draft = submissions.save_draft(db.session, user=me(), version=version, answers=answers)
     db.session.commit()
     return jsonify(saved_at=draft.updated_at.isoformat())

@@ -16,7 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
+    text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -50,6 +53,22 @@ STATUS_VALUES = tuple(s.value for s in SubmissionStatus)
 MODE_VALUES = tuple(m.value for m in SubmissionMode)
 RESULT_VALUES = tuple(r.value for r in ResultStatus)
 
+# A practice run ("Run tests") is in flight while it is queued or running: at most one per engineer
+# and notebook, so the grader answers one question at a time (not an oracle to hammer).
+PRACTICE_IN_FLIGHT = text(
+    f"mode = '{SubmissionMode.CHECK.value}' AND status IN "
+    f"('{SubmissionStatus.QUEUED.value}', '{SubmissionStatus.RUNNING.value}')"
+)
+
+
+def _version_notebook(context: DefaultExecutionContext) -> int | None:
+    """A submission's notebook is its version's; the default fills it in for rows inserted
+    without it (factories, bulk inserts), so every row can be held to the in-flight index."""
+    version_id = context.get_current_parameters().get("version_id")
+    return context.connection.scalar(
+        select(NotebookVersion.notebook_id).where(NotebookVersion.id == version_id)
+    )
+
 
 class Submission(db.Model):  # type: ignore[name-defined,misc]
     """A notebook handed in for grading; stored before it is queued, graded once."""
@@ -59,11 +78,23 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status_known"),
         CheckConstraint(f"mode IN {MODE_VALUES!r}", name="mode_known"),
         Index("ix_submissions_user_version", "user_id", "version_id"),
+        Index(
+            "uq_submissions_practice_in_flight",
+            "user_id",
+            "notebook_id",
+            unique=True,
+            sqlite_where=PRACTICE_IN_FLIGHT,
+            postgresql_where=PRACTICE_IN_FLIGHT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("notebook_versions.id"), index=True)
+    # The version's notebook, stored too: the in-flight rule is per notebook, across versions.
+    notebook_id: Mapped[int] = mapped_column(
+        ForeignKey("notebooks.id"), index=True, default=_version_notebook
+    )
     mode: Mapped[str] = mapped_column(String(8), default=SubmissionMode.FINAL.value)
     status: Mapped[str] = mapped_column(
         String(8), default=SubmissionStatus.QUEUED.value, index=True

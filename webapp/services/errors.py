@@ -29,6 +29,11 @@ class Conflict(DomainError):
     status = 409
 
 
+class PracticeRunRefused(Conflict):
+    """A "Run tests" click refused: a run of the notebook is still being graded, or the hourly
+    limit is used up. Nothing was stored for it."""
+
+
 class RowErrors(InvalidInput):
     """A file had bad rows; nothing was stored. ``errors`` lists (line number, message)."""
 

@@ -35,6 +35,7 @@ from webapp.models import (
     User,
     WorkshopProgress,
 )
+from webapp.services import practice
 from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
 
 
@@ -89,6 +90,9 @@ def notebook_from_answers(student: dict[str, Any], answers: dict[str, str]) -> N
     return nb
 
 
+REFUSED = "This notebook cannot be graded here: "
+
+
 def parse_upload(data: bytes, version: NotebookVersion) -> NotebookNode:
     """Check an uploaded .ipynb against the notebook; raises InvalidInput saying what is wrong."""
     try:
@@ -97,25 +101,43 @@ def parse_upload(data: bytes, version: NotebookVersion) -> NotebookNode:
         raise InvalidInput(f"The file is not a notebook Skillforge can grade: {exc}") from exc
     problems = nbg.submission_problems(nbformat.from_dict(version.source), nb)
     if problems:
-        raise InvalidInput("This notebook cannot be graded here: " + " ".join(problems))
+        raise InvalidInput(REFUSED + " ".join(problems))
     return nb
 
 
 def create_submission(
-    session: Session, *, user: User, version: NotebookVersion, nb: NotebookNode, mode: str
+    session: Session,
+    *,
+    user: User,
+    version: NotebookVersion,
+    nb: NotebookNode,
+    mode: str,
+    practice_limit: practice.PracticeLimit = practice.DEFAULT_LIMIT,
 ) -> Submission:
-    """Store a notebook to grade; the caller commits, then queues ``submission.id``."""
+    """Store a notebook to grade; the caller commits, then queues ``submission.id``. A practice
+    run ("Run tests") is held to ``practice_limit``: raises PracticeRunRefused, storing nothing.
+
+    Raises InvalidInput for an unknown mode, or for nbgrader metadata of the wrong types (checked
+    here too, so no way of building a submission stores one the grader would misread).
+    """
     if mode not in (SubmissionMode.CHECK.value, SubmissionMode.FINAL.value):
         raise InvalidInput("Choose 'Run tests' or 'Submit'.")
+    malformed = nbg.malformed_metadata(nb)
+    if malformed:
+        raise InvalidInput(REFUSED + " ".join(malformed))
     submission = Submission(
         user_id=user.id,
         version_id=version.id,
+        notebook_id=version.notebook_id,
         mode=mode,
         status=SubmissionStatus.QUEUED.value,
         notebook=dict(nb),
         max_score=version.max_points,
     )
-    session.add(submission)
+    if mode == SubmissionMode.CHECK.value:
+        practice.add_run(session, submission, limit=practice_limit, now=datetime.now(UTC))
+    else:
+        session.add(submission)
     session.flush()
     return submission
 
