@@ -24,9 +24,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from webapp import create_app
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models import Project, Team
-from webapp.services import demo
+from webapp.seed import demo
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

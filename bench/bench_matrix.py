@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert, select, text
 
 from webapp import create_app
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models import (
     Notebook,
     NotebookVersion,
@@ -36,7 +36,7 @@ from webapp.models import (
     User,
     Workshop,
 )
-from webapp.services import passwords
+from webapp.services.people import passwords
 
 N_TEAMS, TEAM_SIZE, N_SKILLS, EVIDENCE_PER_ENGINEER = 100, 50, 150, 20
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway benchmark account)

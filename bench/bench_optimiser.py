@@ -10,7 +10,7 @@ import time
 
 from bench.greedy import greedy_plan
 from bench.orggen import generate_org
-from webapp.services.optimiser import PlanSettings, plan_training
+from webapp.services.planning.optimiser import PlanSettings, plan_training
 
 SIZES = [(100, 10), (250, 25), (500, 50), (750, 75), (1000, 100)]
 

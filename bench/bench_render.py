@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from webapp import create_app  # noqa: E402
-from webapp.extensions import db  # noqa: E402
+from webapp.db import db  # noqa: E402
 from webapp.models import Notebook, Role, User, Workshop  # noqa: E402
-from webapp.services import passwords, rendering  # noqa: E402
-from webapp.services.catalog import sync_catalog  # noqa: E402
-from webapp.services.catalog_source import load_catalog  # noqa: E402
+from webapp.services.catalog import rendering  # noqa: E402
+from webapp.services.catalog.source import load_catalog  # noqa: E402
+from webapp.services.catalog.sync import sync_catalog  # noqa: E402
+from webapp.services.people import passwords  # noqa: E402
 
 NBCONVERT = ROOT / ".venv" / "bin" / "jupyter-nbconvert"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account in a temporary database)

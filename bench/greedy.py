@@ -8,8 +8,8 @@ from datetime import date
 
 import numpy as np
 
-from webapp.services.optimiser import Plan, PlannedAssignment, PlannedTraining
-from webapp.services.optimiser_model import (
+from webapp.services.planning.optimiser import Plan, PlannedAssignment, PlannedTraining
+from webapp.services.planning.optimiser_model import (
     EngineerIn,
     Instance,
     PlanSettings,

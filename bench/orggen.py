@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from webapp.services.optimiser_model import EngineerIn, RequirementIn, WorkshopIn
+from webapp.services.planning.optimiser_model import EngineerIn, RequirementIn, WorkshopIn
 
 TODAY = date(2025, 1, 6)
 

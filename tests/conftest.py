@@ -22,8 +22,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from webapp import create_app, tasks
-from webapp.extensions import db as _db
+from webapp import create_app, jobs
+from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.grading import notebook as nbg
 from webapp.models import (
@@ -42,7 +42,7 @@ from webapp.models import (
     WorkshopPrerequisite,
     WorkshopSkill,
 )
-from webapp.services import passwords
+from webapp.services.people import passwords
 
 TEST_DB_ENV = "SKILLFORGE_TEST_DATABASE_URL"
 QUEUE_DIR = Path(tempfile.mkdtemp(prefix="skillforge-queue-"))
@@ -410,7 +410,7 @@ def fixture_catalog() -> dict[str, int]:
     from sqlalchemy import select
 
     from webapp.models import Notebook, Workshop
-    from webapp.services.catalog import sync_catalog
+    from webapp.services.catalog.sync import sync_catalog
 
     result = sync_catalog(_db.session, FIXTURE_COURSES / "valid", actor=None)
     assert result.ok, result.problems
@@ -442,13 +442,13 @@ def catalog(
 def _close_grader() -> Iterator[None]:
     """The worker-process grader (a warm kernel pool) is shared by the session, then shut down."""
     yield
-    tasks.close_grader()
+    jobs.close_grader()
 
 
 @pytest.fixture()
 def consumer(app: Flask, db: object) -> Iterator[None]:
     """A grading worker (one thread) consuming the queue inside this test process."""
-    tasks.bind_app(app)
+    jobs.bind_app(app)
     worker = queue.create_consumer(workers=1, worker_type="thread", periodic=False)
     worker.start()
     yield

@@ -7,9 +7,9 @@ from pathlib import Path
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Project, Skill, SkillEvidence, Team, User, WorkshopProgress
-from webapp.services import demo
+from webapp.seed import demo
 
 
 def count(model: type) -> int:

@@ -43,7 +43,7 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path: Path) -
 def test_sqlite_default_has_foreign_keys_and_wal(tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    from webapp.extensions import db
+    from webapp.db import db
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fk.db'}", "SECRET_KEY": "k"}

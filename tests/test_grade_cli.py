@@ -10,11 +10,11 @@ import pytest
 from flask.testing import FlaskCliRunner
 
 from tests.conftest import FIXTURE_COURSES, fixture_catalog, make_user, nbgrader_notebook
-from webapp import tasks
-from webapp.extensions import db as _db
+from webapp import jobs
+from webapp.db import db as _db
 from webapp.grading.notebook import read_notebook, student_version
 from webapp.models import Submission
-from webapp.services import submissions
+from webapp.services.learning import submissions
 
 pytestmark = pytest.mark.sandbox
 
@@ -94,7 +94,7 @@ def stored_feedback(submission_path: Path) -> dict[str, object]:
         _db.session, user=user, version=version, nb=nb, mode="final"
     )
     _db.session.commit()
-    assert tasks.run_grading(sub.id) is True
+    assert jobs.run_grading(sub.id) is True
     stored = _db.session.get(Submission, sub.id)
     assert stored is not None and stored.feedback is not None
     return stored.feedback

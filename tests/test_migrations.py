@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DB_ENV, app_config
 from webapp import create_app
-from webapp.extensions import db
+from webapp.db import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

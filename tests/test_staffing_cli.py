@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import Org
 from tests.services.staffing_factories import make_levels, make_project, make_skill, make_workshop
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Project, SkillEvidence, User
-from webapp.services import bigdemo, staffing_gaps
+from webapp.seed import bigorg
+from webapp.services.staffing import gaps
 
 
 def test_plan_prints_json_with_the_documented_keys(runner: FlaskCliRunner, org: Org) -> None:
@@ -48,10 +49,10 @@ def test_plan_in_words_and_unknown_team(runner: FlaskCliRunner, org: Org) -> Non
 
 
 def test_big_org_is_built_once_with_evidence_projects_and_gaps(db: object) -> None:
-    summary = bigdemo.build_big_org(
+    summary = bigorg.build_big_org(
         _db.session, engineers=60, skills=12, projects=8, password_hash="x", seed=3
     )
-    again = bigdemo.build_big_org(
+    again = bigorg.build_big_org(
         _db.session, engineers=60, skills=12, projects=8, password_hash="x", seed=3
     )
     assert summary.created and not again.created
@@ -60,7 +61,7 @@ def test_big_org_is_built_once_with_evidence_projects_and_gaps(db: object) -> No
     assert count == summary.evidence and 60 * 10 <= count <= 60 * 30
     assert _db.session.scalar(select(func.count()).select_from(User)) == 63
     assert _db.session.scalar(select(func.count()).select_from(Project)) == 8
-    rows = staffing_gaps.gaps(_db.session)
+    rows = gaps.gaps(_db.session)
     assert len(rows) == summary.requirements
     assert any(g.qualified for g in rows) and any(g.missing for g in rows)
 

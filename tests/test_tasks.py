@@ -19,8 +19,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import make_notebook_version, make_user, nbgrader_notebook
-from webapp import tasks
-from webapp.extensions import db as _db
+from webapp import jobs
+from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.models import (
     EvidenceSource,
@@ -31,7 +31,7 @@ from webapp.models import (
     Submission,
     WorkshopProgress,
 )
-from webapp.services import submissions
+from webapp.services.learning import submissions
 
 pytestmark = pytest.mark.sandbox
 ADD = nbgrader_notebook(
@@ -86,7 +86,7 @@ def test_passing_submission_is_graded_through_the_queue_and_verifies_the_skill(
 ) -> None:
     submission = stored_submission(ADD, "def add(a, b):\n    return a + b", skill=skill)
     assert status_of(submission.id) == "queued"  # stored before it is queued
-    tasks.grade_submission(submission.id)
+    jobs.grade_submission(submission.id)
     wait_for(lambda: status_of(submission.id) == "graded", "the grade")
     graded = _db.session.get(Submission, submission.id)
     assert graded is not None and graded.score == 2 and graded.sandbox == "bwrap-root"
@@ -107,7 +107,7 @@ def test_passing_submission_is_graded_through_the_queue_and_verifies_the_skill(
 
 def test_failing_submission_scores_zero_and_earns_no_evidence(consumer: None, skill: Skill) -> None:
     submission = stored_submission(ADD, "def add(a, b):\n    return a - b", skill=skill)
-    tasks.grade_submission(submission.id)
+    jobs.grade_submission(submission.id)
     wait_for(lambda: status_of(submission.id) == "graded", "the grade")
     result = _db.session.scalar(
         select(ExerciseResult).where(ExerciseResult.submission_id == submission.id)
@@ -120,8 +120,8 @@ def test_failing_submission_scores_zero_and_earns_no_evidence(consumer: None, sk
 
 def test_grading_the_same_submission_twice_gives_one_result(app: Flask, db: object) -> None:
     submission = stored_submission(ADD, "def add(a, b):\n    return a + b")
-    assert tasks.run_grading(submission.id) is True
-    assert tasks.run_grading(submission.id) is False
+    assert jobs.run_grading(submission.id) is True
+    assert jobs.run_grading(submission.id) is False
     count = _db.session.scalar(
         select(func.count(ExerciseResult.id)).where(ExerciseResult.submission_id == submission.id)
     )
@@ -132,12 +132,12 @@ def test_redis_queue_feeds_a_worker(app: Flask, db: object) -> None:
     url, original = "redis://127.0.0.1:6379/15", app.config["QUEUE_URL"]
     redis.Redis.from_url(url).flushdb()
     app.config["QUEUE_URL"] = url
-    tasks.configure_queue(app)
+    jobs.configure_queue(app)
     try:
         submission = stored_submission(ADD, "def add(a, b):\n    return a + b")
-        tasks.grade_submission(submission.id)
+        jobs.grade_submission(submission.id)
         assert queue.pending_count() == 1  # the job sits in Redis until a worker takes it
-        tasks.bind_app(app)
+        jobs.bind_app(app)
         worker = queue.create_consumer(workers=1, worker_type="thread", periodic=False)
         worker.start()
         try:
@@ -148,7 +148,7 @@ def test_redis_queue_feeds_a_worker(app: Flask, db: object) -> None:
     finally:
         redis.Redis.from_url(url).flushdb()
         app.config["QUEUE_URL"] = original
-        tasks.configure_queue(app)
+        jobs.configure_queue(app)
 
 
 def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: object) -> None:
@@ -163,7 +163,7 @@ def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: o
         "SKILLFORGE_GRADER_POOL_SIZE": "1",
     }
     command = [sys.executable, "-m", "flask", "--app", "webapp", "worker", "--workers", "1"]
-    tasks.grade_submission(submission.id)
+    jobs.grade_submission(submission.id)
     first = subprocess.Popen(
         command,
         env=env,
@@ -187,7 +187,7 @@ def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: o
     try:
         app.config["GRADER_LEASE_S"] = 3
         with app.app_context():
-            wait_for(lambda: bool(tasks.requeue_stalled()), "the lease to run out", timeout=30)
+            wait_for(lambda: bool(jobs.requeue_stalled()), "the lease to run out", timeout=30)
         wait_for(lambda: status_of(submission.id) == "graded", "the second worker's grade")
     finally:
         app.config["GRADER_LEASE_S"] = 900

@@ -74,8 +74,9 @@ def _instance_secret(path: Path) -> str:
 
 def _register_extensions(app: Flask) -> None:
     from webapp import models  # noqa: F401  (registers every table on the metadata)
-    from webapp.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
-    from webapp.services import passwords
+    from webapp.db import db
+    from webapp.extensions import bootstrap, csrf, limiter, login_manager, migrate
+    from webapp.services.people import passwords
     from webapp.sqlite import configure_sqlite
 
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
@@ -107,15 +108,15 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from webapp.errors import register_error_handlers
+    from webapp.web.errors import register_error_handlers
 
     register_error_handlers(app)
 
 
 def _register_hooks(app: Flask) -> None:
-    from webapp.access import enforce_login
-    from webapp.security import close_unsent_body, set_security_headers
-    from webapp.templating import register_templating
+    from webapp.web.access import enforce_login
+    from webapp.web.security import close_unsent_body, set_security_headers
+    from webapp.web.templating import register_templating
 
     app.before_request(enforce_login)
     app.after_request(set_security_headers)
@@ -124,7 +125,7 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_queue(app: Flask) -> None:
-    from webapp.tasks import configure_queue
+    from webapp.jobs import configure_queue
 
     configure_queue(app)
 

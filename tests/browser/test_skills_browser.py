@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import PASSWORD, Org, SkillKit
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 
 pytestmark = pytest.mark.browser
 

@@ -15,14 +15,14 @@ from tests.services.staffing_factories import (
     make_skill,
     make_workshop,
 )
-from webapp.extensions import db as _db
-from webapp.services import planning
+from webapp.db import db as _db
+from webapp.services.planning import plan
 
 pytestmark = pytest.mark.browser
 
 
 def test_manager_walks_from_matrix_to_gaps_to_plan_and_downloads_csv(page: Page, org: Org) -> None:
-    planning.CACHE.clear()
+    plan.CACHE.clear()
     make_levels()
     skill = make_skill("interpretability", "Model interpretability")
     make_workshop("interpretability-in-practice", skill, 3, hours=6)

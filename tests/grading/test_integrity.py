@@ -15,8 +15,8 @@ from nbmaker import answer, autotest, code, notebook
 
 from webapp.grading.autograde import GradeResult, _auto_points
 from webapp.grading.notebook import Exercise, is_solution, read_notebook, student_version
-from webapp.services.catalog_check import staged_data
-from webapp.services.catalog_source import load_catalog
+from webapp.services.catalog.check import staged_data
+from webapp.services.catalog.source import load_catalog
 
 pytestmark = pytest.mark.sandbox
 

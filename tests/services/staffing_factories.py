@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import (
     EvidenceSource,
     ProficiencyLevel,

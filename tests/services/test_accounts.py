@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_team
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import AuditEvent, TeamMembership
-from webapp.services import accounts
 from webapp.services.errors import Conflict, InvalidInput
+from webapp.services.people import accounts
 
 
 def test_create_user_stores_lowercase_email_and_joins_team_as_manager(db: object) -> None:

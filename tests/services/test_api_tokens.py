@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import Org
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import ApiToken
-from webapp.services import api_tokens
 from webapp.services.errors import InvalidInput, NotFound
+from webapp.services.people import api_tokens
 
 
 def test_only_the_digest_of_a_new_token_is_stored(org: Org) -> None:

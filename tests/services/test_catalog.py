@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_user
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import (
     AuditEvent,
     CatalogSync,
@@ -23,7 +23,7 @@ from webapp.models import (
     Workshop,
     WorkshopPrerequisite,
 )
-from webapp.services.catalog import catalog_status, sync_catalog
+from webapp.services.catalog.sync import catalog_status, sync_catalog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses"
 CATALOG_TABLES = (Workshop, Notebook, NotebookVersion, Exercise, Skill, WorkshopPrerequisite)

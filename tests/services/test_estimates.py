@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import AuditEvent, SkillEvidence
 from webapp.services.errors import InvalidInput, PermissionDenied
-from webapp.services.estimates import (
+from webapp.services.skills.estimates import (
     EstimateSettings,
     EvidenceRow,
     estimate,

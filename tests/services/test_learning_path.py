@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import (
     Project,
     ProjectAssignment,
@@ -12,8 +12,8 @@ from webapp.models import (
     RoleProfile,
     RoleProfileSkill,
 )
-from webapp.services.estimates import SkillEstimate
-from webapp.services.learning_path import (
+from webapp.services.skills.estimates import SkillEstimate
+from webapp.services.skills.learning_path import (
     Gap,
     WorkshopNode,
     best_workshop_for,

@@ -12,10 +12,10 @@ from tests.services.staffing_factories import (
     make_skill,
     make_workshop,
 )
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import WorkshopProgress
-from webapp.services import planning
-from webapp.services.optimiser import PlanSettings
+from webapp.services.planning import plan
+from webapp.services.planning.optimiser import PlanSettings
 
 SETTINGS = PlanSettings(hours_per_week=4.0, time_limit_s=10.0)
 
@@ -31,7 +31,7 @@ def test_loader_reads_levels_passes_allocations_and_team_scope(org: Org) -> None
     )
     project = make_project(org.team, needs=((ml, 3, 1),), people=(org.engineer,), allocation=60)
     make_project(org.other_team, "Elsewhere", needs=((ml, 3, 1),))
-    inputs = planning.load_inputs(_db.session, [org.team.id])
+    inputs = plan.load_inputs(_db.session, [org.team.id])
     by_id = {e.id: e for e in inputs.engineers}
     assert set(by_id) == {org.engineer.id, org.teammate.id}  # managers are not staffed
     eve = by_id[org.engineer.id]
@@ -49,8 +49,8 @@ def test_plan_is_explained_in_words_with_the_workshops_in_order(org: Org) -> Non
     make_workshop("interpretability-in-practice", ml, 4, hours=6, requires=intro)
     give_level(org.engineer, ml, 1)
     project = make_project(org.team, needs=((ml, 4, 1),), people=(org.engineer,), weeks=8)
-    inputs = planning.load_inputs(_db.session, [org.team.id])
-    report = planning.solve(inputs, SETTINGS, what_ifs=False)
+    inputs = plan.load_inputs(_db.session, [org.team.id])
+    report = plan.solve(inputs, SETTINGS, what_ifs=False)
     assert report.plan.status == "optimal" and report.plan.unfilled_slots == 0
     [line] = report.lines
     due = project.start_date
@@ -68,7 +68,7 @@ def test_unreachable_requirement_is_reported_unfilled_with_advice(org: Org) -> N
     ml = make_skill("ml", "Modelling")
     make_workshop("ml-advanced", ml, 4, hours=200)  # cannot fit before the start date
     make_project(org.team, needs=((ml, 4, 1),), weeks=2)
-    report = planning.solve(planning.load_inputs(_db.session, [org.team.id]), SETTINGS)
+    report = plan.solve(plan.load_inputs(_db.session, [org.team.id]), SETTINGS)
     [unfilled] = report.unfilled
     assert unfilled.slots == 1
     assert unfilled.sentence.startswith(
@@ -82,29 +82,29 @@ def test_workshop_impact_names_the_workshop_closing_most_demand(org: Org) -> Non
     ml = make_skill("ml", "Modelling")
     make_workshop("ml-competent", ml, 3, hours=6)  # longer than the 4 h left before the start
     make_project(org.team, needs=((ml, 3, 2),), weeks=1)
-    report = planning.solve(planning.load_inputs(_db.session, [org.team.id]), SETTINGS)
+    report = plan.solve(plan.load_inputs(_db.session, [org.team.id]), SETTINGS)
     assert report.plan.unfilled_slots == 2
     [impact] = report.impacts
     assert impact.describe() == "2 engineers passing Ml Competent close 100% of the unmet demand"
 
 
 def test_cache_returns_the_plan_until_the_data_changes(org: Org) -> None:
-    planning.CACHE.clear()
+    plan.CACHE.clear()
     ml = make_skill("ml")
     make_project(org.team, needs=((ml, 3, 1),))
     settings = PlanSettings(today=date.today())
-    _, none_yet = planning.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
+    _, none_yet = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
     assert none_yet is None
-    _, first = planning.cached_or_solve(_db.session, org.team.id, settings, solve_now=True)
-    _, again = planning.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
+    _, first = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=True)
+    _, again = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
     assert again is first
     give_level(org.engineer, ml, 3)
-    _, changed = planning.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
+    _, changed = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
     assert changed is None
 
 
 def test_settings_come_from_config_keys() -> None:
-    settings = planning.settings_from_config(
+    settings = plan.settings_from_config(
         {"LEARNING_HOURS_PER_WEEK": 6, "UNFILLED_PENALTY_HOURS": 80, "PLAN_TIME_LIMIT_S": 5},
         today=date(2026, 1, 5),
     )

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.conftest import Org, make_notebook_version, nbgrader_notebook
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Draft, NotebookVersion, Submission, User
-from webapp.services import practice, submissions
 from webapp.services.errors import PracticeRunRefused
+from webapp.services.learning import practice, submissions
 
 SOURCE = nbgrader_notebook("def f():\n    return 1", "assert f() == 1", "assert f() + 1 == 2")
 START = datetime(2030, 3, 4, 13, 0, 30, tzinfo=UTC)

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_user
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Team, TeamMembership, User
-from webapp.services import passwords, roster
 from webapp.services.errors import InvalidInput, RowErrors
+from webapp.services.people import passwords, roster
 
 GOOD = """email,name,team,role
 ana@example.com,Ana Silva,Data Platform,engineer

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Project, ProjectAssignment, ProjectRequirement, WorkshopProgress
-from webapp.services import skills
-from webapp.services.estimates import EstimateSettings, EvidenceRow
-from webapp.services.skill_trends import month_ends, replay, team_trends
+from webapp.services.skills import pages
+from webapp.services.skills.estimates import EstimateSettings, EvidenceRow
+from webapp.services.skills.trends import month_ends, replay, team_trends
 
 NOW = datetime(2025, 6, 15, tzinfo=UTC)
 SETTINGS = EstimateSettings()
 
 
-def matrix(org, query: skills.MatrixQuery | None = None, *, min_group: int = 2):  # noqa: ANN001, ANN201
-    return skills.team_matrix(
+def matrix(org, query: pages.MatrixQuery | None = None, *, min_group: int = 2):  # noqa: ANN001, ANN201
+    return pages.team_matrix(
         _db.session,
         org.team.id,
-        query or skills.MatrixQuery(),
+        query or pages.MatrixQuery(),
         now=NOW,
         settings=SETTINGS,
         bus_factor_min=2,
@@ -57,7 +57,7 @@ def test_sort_by_skill_puts_the_highest_level_first(org, skill_kit) -> None:  # 
     bias = skill_kit.skill("bias")
     skill_kit.evidence(org.engineer, bias, 1, "self", at=NOW)
     skill_kit.evidence(org.teammate, bias, 4, "self", at=NOW)
-    result = matrix(org, skills.MatrixQuery(sort_skill_id=bias.id))
+    result = matrix(org, pages.MatrixQuery(sort_skill_id=bias.id))
     assert [name for _, name in result.engineers] == ["Tom Teammate", "Eve Engineer"]
 
 
@@ -68,7 +68,7 @@ def test_category_filter_and_unheld_skills(org, skill_kit) -> None:  # noqa: ANN
     skill_kit.evidence(org.engineer, bias, 2, "self", at=NOW)
     skill_kit.evidence(org.engineer, ops, 2, "self", at=NOW)
     assert [s.code for s in matrix(org).skills] == ["bias", "ops"]
-    only = matrix(org, skills.MatrixQuery(category_id=ops.category_id, show_all=True))
+    only = matrix(org, pages.MatrixQuery(category_id=ops.category_id, show_all=True))
     assert [s.code for s in only.skills] == ["ops", "unheld"]
 
 
@@ -77,7 +77,7 @@ def test_project_filter_limits_people_and_skills_and_uses_its_level(org, skill_k
     p = project(org, bias, 4, assigned=[org.teammate])
     skill_kit.evidence(org.teammate, bias, 3, "self", at=NOW)
     skill_kit.evidence(org.teammate, ops, 3, "self", at=NOW)
-    result = matrix(org, skills.MatrixQuery(project_id=p.id), min_group=1)
+    result = matrix(org, pages.MatrixQuery(project_id=p.id), min_group=1)
     assert [name for _, name in result.engineers] == ["Tom Teammate"]
     assert [s.code for s in result.skills] == ["bias"]
     assert result.coverage == [(0, 0)]  # level 3 does not meet the project's 4
@@ -99,7 +99,7 @@ def test_history_lists_every_evidence_row(org, skill_kit) -> None:  # noqa: ANN0
     bias = skill_kit.skill("bias")
     skill_kit.evidence(org.engineer, bias, 2, "self", at=NOW - timedelta(days=9))
     skill_kit.evidence(org.engineer, bias, 3, "self", at=NOW)
-    assert [h.level for h in skills.history(_db.session, org.engineer.id)] == [3, 2]
+    assert [h.level for h in pages.history(_db.session, org.engineer.id)] == [3, 2]
 
 
 def test_month_ends_cover_the_last_months_oldest_first() -> None:

@@ -17,7 +17,7 @@ from tests.services.staffing_factories import (
     make_submission,
     make_workshop,
 )
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import (
     AuditEvent,
     EvidenceSource,
@@ -26,10 +26,10 @@ from webapp.models import (
     RoleProfileSkill,
     SkillEvidence,
 )
-from webapp.services import staffing, staffing_csv, staffing_gaps
 from webapp.services.errors import Conflict, InvalidInput, PermissionDenied, RowErrors
-from webapp.services.estimates import load_estimates
-from webapp.services.staffing_gaps import RequirementRow, compute_gaps
+from webapp.services.skills.estimates import load_estimates
+from webapp.services.staffing import csv_io, gaps, records
+from webapp.services.staffing.gaps import RequirementRow, compute_gaps
 
 
 def req(i: int, level: int, heads: int) -> RequirementRow:
@@ -57,7 +57,7 @@ def test_project_gaps_use_the_assignees_current_levels(org: Org) -> None:
     give_level(org.engineer, ml, 4)  # newer manager assessment wins
     give_level(org.teammate, data, 1)
     make_project(org.team, needs=((ml, 3, 1), (data, 3, 2)), people=(org.engineer, org.teammate))
-    rows = staffing_gaps.gaps(_db.session, team_ids=[org.team.id], with_assignees=True)
+    rows = gaps.gaps(_db.session, team_ids=[org.team.id], with_assignees=True)
     by_skill = {g.req.skill_name: g for g in rows}
     assert by_skill["Modelling"].met and by_skill["Modelling"].qualified == 1
     assert by_skill["Data quality"].missing == 2
@@ -69,24 +69,24 @@ def test_organisation_report_rolls_gaps_up_per_project_and_skill(org: Org) -> No
     ml = make_skill("ml", "Modelling")
     make_project(org.team, "A", needs=((ml, 3, 2),))
     make_project(org.other_team, "B", needs=((ml, 2, 1),))
-    rows = staffing_gaps.gaps(_db.session)
-    assert [(p.project_name, p.missing) for p in staffing_gaps.by_project(rows)] == [
+    rows = gaps.gaps(_db.session)
+    assert [(p.project_name, p.missing) for p in gaps.by_project(rows)] == [
         ("A", 2),
         ("B", 1),
     ]
-    [skill] = staffing_gaps.by_skill(rows)
+    [skill] = gaps.by_skill(rows)
     assert (skill.skill_name, skill.projects, skill.missing) == ("Modelling", 2, 3)
 
 
 def test_archived_projects_leave_the_gap_report(org: Org) -> None:
     ml = make_skill("ml")
     project = make_project(org.team, needs=((ml, 3, 1),))
-    staffing.archive_project(_db.session, project.id, actor=org.manager)
-    assert staffing_gaps.gaps(_db.session) == []
+    records.archive_project(_db.session, project.id, actor=org.manager)
+    assert gaps.gaps(_db.session) == []
 
 
 def test_manager_changes_only_their_teams_projects(org: Org) -> None:
-    project = staffing.create_project(
+    project = records.create_project(
         _db.session,
         actor=org.manager,
         name="Churn",
@@ -94,7 +94,7 @@ def test_manager_changes_only_their_teams_projects(org: Org) -> None:
         start_date=date(2026, 5, 1),
     )
     with pytest.raises(PermissionDenied):
-        staffing.create_project(
+        records.create_project(
             _db.session,
             actor=org.manager,
             name="X",
@@ -102,27 +102,27 @@ def test_manager_changes_only_their_teams_projects(org: Org) -> None:
             start_date=date(2026, 5, 1),
         )
     with pytest.raises(PermissionDenied):
-        staffing.archive_project(_db.session, project.id, actor=org.other_manager)
+        records.archive_project(_db.session, project.id, actor=org.other_manager)
     with pytest.raises(PermissionDenied):
-        staffing.get_project(_db.session, project.id, org.engineer)
-    assert staffing.get_project(_db.session, project.id, org.admin) is project
+        records.get_project(_db.session, project.id, org.engineer)
+    assert records.get_project(_db.session, project.id, org.admin) is project
 
 
 def test_project_names_are_unique_and_requirements_are_checked(org: Org) -> None:
     skill = make_skill("ml")
     project = make_project(org.team, "Churn")
     with pytest.raises(Conflict):
-        staffing.create_project(
+        records.create_project(
             _db.session, actor=org.admin, name="Churn", team_id=org.team.id, start_date=date.today()
         )
     with pytest.raises(InvalidInput, match="minimum level"):
-        staffing.set_requirement(
+        records.set_requirement(
             _db.session, actor=org.manager, project_id=project.id, skill_id=skill.id, min_level=6
         )
-    staffing.set_requirement(
+    records.set_requirement(
         _db.session, actor=org.manager, project_id=project.id, skill_id=skill.id, min_level=3
     )
-    staffing.set_requirement(
+    records.set_requirement(
         _db.session,
         actor=org.manager,
         project_id=project.id,
@@ -139,13 +139,13 @@ def test_project_names_are_unique_and_requirements_are_checked(org: Org) -> None
 def test_exported_requirements_import_back_unchanged(org: Org) -> None:
     ml = make_skill("ml")
     make_project(org.team, "Churn", needs=((ml, 3, 2),), people=(org.engineer,))
-    text = staffing_csv.export(_db.session, "requirements", [org.team.id])
+    text = csv_io.export(_db.session, "requirements", [org.team.id])
     assert text.splitlines() == [
         "project,skill,min_level,headcount,importance,allocation_pct",
         "Churn,ml,3,2,3,100",
     ]
-    assert staffing_csv.import_csv(_db.session, text, "requirements", actor=org.manager).rows == 1
-    assignments = staffing_csv.export(_db.session, "assignments", None)
+    assert csv_io.import_csv(_db.session, text, "requirements", actor=org.manager).rows == 1
+    assignments = csv_io.export(_db.session, "assignments", None)
     assert "Churn,eve@example.com,50" in assignments
 
 
@@ -160,7 +160,7 @@ def test_import_with_any_bad_row_stores_nothing_and_names_each_line(org: Org) ->
         "Infra,Platform,2026-04-01,planned\n"
     )
     with pytest.raises(RowErrors) as caught:
-        staffing_csv.import_csv(_db.session, text, "projects", actor=org.manager)
+        csv_io.import_csv(_db.session, text, "projects", actor=org.manager)
     lines = dict(caught.value.errors)
     assert set(lines) == {3, 4, 5, 6}
     assert "no team called 'Nowhere'" in lines[3]
@@ -172,26 +172,24 @@ def test_import_with_any_bad_row_stores_nothing_and_names_each_line(org: Org) ->
 
 def test_import_rejects_a_file_without_the_needed_columns(org: Org) -> None:
     with pytest.raises(InvalidInput, match="missing: email"):
-        staffing_csv.import_csv(
-            _db.session, "project,person\nA,b\n", "assignments", actor=org.admin
-        )
+        csv_io.import_csv(_db.session, "project,person\nA,b\n", "assignments", actor=org.admin)
 
 
 def test_profile_import_creates_profiles_and_targets(org: Org) -> None:
     make_skill("ml")
     text = "profile,skill,level\nML engineer,ml,3\n"
-    staffing_csv.import_csv(_db.session, text, "profiles", actor=org.manager)
+    csv_io.import_csv(_db.session, text, "profiles", actor=org.manager)
     [target] = _db.session.scalars(select(RoleProfileSkill)).all()
     assert (target.profile.name, target.level) == ("ML engineer", 3)
     with pytest.raises(InvalidInput):
-        staffing_csv.import_csv(_db.session, text, "profiles", actor=org.engineer)
+        csv_io.import_csv(_db.session, text, "profiles", actor=org.engineer)
 
 
 def test_assigning_a_deactivated_person_is_refused(org: Org) -> None:
     gone = make_user(name="Gone", active=False, team=org.team)
     project = make_project(org.team)
     with pytest.raises(Exception, match="deactivated"):
-        staffing.assign(_db.session, actor=org.manager, project_id=project.id, user_id=gone.id)
+        records.assign(_db.session, actor=org.manager, project_id=project.id, user_id=gone.id)
 
 
 def test_sql_levels_follow_the_estimate_rule(org: Org) -> None:
@@ -217,7 +215,7 @@ def test_sql_levels_follow_the_estimate_rule(org: Org) -> None:
         )
     _db.session.flush()
     ids = [p.id for p in people]
-    sub = staffing_gaps.current_levels(ids, [s.id for s in skills])
+    sub = gaps.current_levels(ids, [s.id for s in skills])
     sql = {(u, s): lv for u, s, lv in _db.session.execute(select(sub))}
     expected = {k: e.level for k, e in load_estimates(_db.session, user_ids=ids).items()}
     assert sql == expected and len(sql) == 12

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Org, make_notebook_version, nbgrader_notebook
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Skill, SkillCategory, SkillEvidence, Submission, WorkshopProgress
-from webapp.services import progress, reviews, submissions
 from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
-from webapp.services.progress import NotebookScore, workshop_share
+from webapp.services.learning import progress, reviews, submissions
+from webapp.services.learning.progress import NotebookScore, workshop_share
 
 SOURCE = nbgrader_notebook("def f():\n    return 1", "assert f() == 1", "assert f() + 1 == 2")
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 
 LOGIN = "login"
 ALL = (LOGIN, 200, 200, 200, 200)
@@ -178,7 +178,7 @@ VISITORS = ("anonymous", "engineer", "other_manager", "manager", "admin")
 def _staffing_project(o: Org) -> int:
     from datetime import date
 
-    from webapp.extensions import db
+    from webapp.db import db
     from webapp.models import Project
 
     project = db.session.query(Project).filter_by(name="Access table project").one_or_none()
@@ -192,7 +192,7 @@ def _staffing_project(o: Org) -> int:
 
 
 def _staffing_requirement(o: Org) -> int:
-    from webapp.extensions import db
+    from webapp.db import db
     from webapp.models import ProjectRequirement, Skill, SkillCategory
 
     skill = db.session.query(Skill).filter_by(code="access-skill").one_or_none()
@@ -210,7 +210,7 @@ def _staffing_requirement(o: Org) -> int:
 
 
 def _staffing_assignment(o: Org) -> int:
-    from webapp.extensions import db
+    from webapp.db import db
     from webapp.models import ProjectAssignment
 
     project_id = _staffing_project(o)
@@ -223,7 +223,7 @@ def _staffing_assignment(o: Org) -> int:
 
 
 def _role_profile(o: Org) -> int:
-    from webapp.extensions import db
+    from webapp.db import db
     from webapp.models import RoleProfile
 
     profile = db.session.query(RoleProfile).filter_by(name="Access profile").one_or_none()
@@ -235,8 +235,8 @@ def _role_profile(o: Org) -> int:
 
 
 def _engineer_token(o: Org) -> int:
-    from webapp.extensions import db
-    from webapp.services import api_tokens
+    from webapp.db import db
+    from webapp.services.people import api_tokens
 
     token = api_tokens.create_token(db.session, actor=o.engineer, name="access table").token
     db.session.commit()

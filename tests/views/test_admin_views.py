@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, Org, csrf_token
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import User
 
 

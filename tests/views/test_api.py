@@ -8,9 +8,9 @@ from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, Org, post_form
 from tests.services.staffing_factories import give_level, make_project, make_skill
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import User
-from webapp.services import api_tokens
+from webapp.services.people import api_tokens
 
 
 def bearer(user: User) -> dict[str, str]:

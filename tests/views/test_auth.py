@@ -19,11 +19,11 @@ from tests.conftest import (
     post_form,
 )
 from webapp import create_app
-from webapp.access import public
 from webapp.auth.views import GENERIC_LOGIN_ERROR
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.extensions import limiter
-from webapp.services import passwords
+from webapp.services.people import passwords
+from webapp.web.access import public
 
 
 def test_login_with_any_case_of_email_lands_on_home(

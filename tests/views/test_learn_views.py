@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import FIXTURE_COURSES, AuthActions, Org, post_form
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import Skill, SkillEvidence, Workshop, WorkshopProgress
 
 
@@ -142,7 +142,7 @@ def test_notebook_page_renders_once_per_version(
     app: Flask,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from webapp.services import rendering
+    from webapp.services.catalog import rendering
 
     calls: list[int] = []
     real = rendering.render_notebook_html

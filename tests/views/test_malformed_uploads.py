@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
 from tests.views.test_work_views import count_submissions, student_notebook, upload
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import NotebookVersion
 
 FIX = (

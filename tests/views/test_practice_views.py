@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.models import Draft, NotebookVersion, Submission
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import post_form
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import (
     AuditEvent,
     ProficiencyLevel,

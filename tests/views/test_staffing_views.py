@@ -16,9 +16,9 @@ from tests.services.staffing_factories import (
     make_skill,
     make_workshop,
 )
-from webapp.extensions import db as _db
+from webapp.db import db as _db
 from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement
-from webapp.services import planning
+from webapp.services.planning import plan
 
 
 def test_manager_creates_a_project_adds_a_need_and_staffs_it(
@@ -119,7 +119,7 @@ def test_import_with_bad_rows_lists_them_and_stores_nothing(
 def test_plan_page_solves_on_demand_and_explains_each_line(
     client: FlaskClient, auth: AuthActions, org: Org
 ) -> None:
-    planning.CACHE.clear()
+    plan.CACHE.clear()
     make_levels()
     skill = make_skill("interpretability", "Model interpretability")
     make_workshop("interpretability-in-practice", skill, 3, hours=6)

@@ -17,9 +17,9 @@ from flask import Flask
 
 from tests.conftest import FIXTURE_COURSES
 from webapp.grading.autograde import Grader, GraderConfig
-from webapp.services import catalog_check
-from webapp.services.catalog_check import CheckOutcome
-from webapp.services.catalog_source import course_folders, load_catalog
+from webapp.services.catalog import check
+from webapp.services.catalog.check import CheckOutcome
+from webapp.services.catalog.source import course_folders, load_catalog
 
 pytestmark = pytest.mark.sandbox
 
@@ -50,16 +50,16 @@ def outcomes(config: GraderConfig) -> Iterator[dict[str, list[CheckOutcome | str
     with ExitStack() as stack:
         jobs, owners = [], []
         for course in source.courses:
-            data_dir = stack.enter_context(catalog_check.staged_data(course))
-            wrong, bad = catalog_check.wrong_answer_jobs(
+            data_dir = stack.enter_context(check.staged_data(course))
+            wrong, bad = check.wrong_answer_jobs(
                 course, WRONG_ANSWERS / f"{course.slug}.toml", data_dir
             )
             by_slug[course.slug] += bad
-            for job in catalog_check.check_jobs(course, data_dir) + wrong:
+            for job in check.check_jobs(course, data_dir) + wrong:
                 jobs.append(job)
                 owners.append(course.slug)
         grader = stack.enter_context(Grader(config))
-        results = catalog_check.run_jobs(grader, jobs, workers=config.pool_size)
+        results = check.run_jobs(grader, jobs, workers=config.pool_size)
     for slug, outcome in zip(owners, results, strict=True):
         by_slug[slug].append(outcome)
     yield by_slug
@@ -90,7 +90,7 @@ def test_every_graded_exercise_has_a_wrong_answer(slug: str) -> None:
     source, _problems = load_catalog(COURSES)
     assert source is not None
     course = next(c for c in source.courses if c.slug == slug)
-    jobs, bad = catalog_check.wrong_answer_jobs(course, WRONG_ANSWERS / f"{slug}.toml", None)
+    jobs, bad = check.wrong_answer_jobs(course, WRONG_ANSWERS / f"{slug}.toml", None)
     assert not bad, bad
     covered = {cell for job in jobs for cell in job.cells}
     graded = {e.grade_id for nb in course.notebooks for e in nb.exercises if e.kind == "auto"}

@@ -8,13 +8,16 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from webapp.access import me
 from webapp.admin import bp
 from webapp.admin.forms import RosterForm, UserForm
-from webapp.extensions import db, queue
-from webapp.services import accounts, catalog, grading_status, people, roster
-from webapp.services.errors import DomainError
-from webapp.uploads import run_import, upload_text
+from webapp.db import db
+from webapp.extensions import queue
+from webapp.services.catalog import sync
+from webapp.services.learning import grading_status
+from webapp.services.people import accounts, directory, roster
+from webapp.web.access import me
+from webapp.web.forms import attempt
+from webapp.web.uploads import run_import, upload_text
 
 
 @bp.route("/users")
@@ -22,8 +25,8 @@ def users() -> str:
     query = request.args.get("q", "").strip()[:100]
     return render_template(
         "admin/users.html",
-        users=people.list_users(db.session, query=query),
-        total=people.count_users(db.session),
+        users=directory.list_users(db.session, query=query),
+        total=directory.count_users(db.session),
         query=query,
     )
 
@@ -32,8 +35,8 @@ def users() -> str:
 def new_user() -> Response | str:
     form = UserForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        user = attempt(
+            lambda: accounts.create_user(
                 db.session,
                 email=form.email.data or "",
                 display_name=form.display_name.data or "",
@@ -42,11 +45,8 @@ def new_user() -> Response | str:
                 actor=me(),
                 team=form.team.data or None,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        )
+        if user is not None:
             flash(f"Created {user.email}. Give them their initial password.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/new_user.html", form=form)
@@ -68,7 +68,7 @@ def import_roster() -> str:
 
 @bp.route("/audit")
 def audit_log() -> str:
-    return render_template("admin/audit.html", events=people.recent_audit(db.session))
+    return render_template("admin/audit.html", events=directory.recent_audit(db.session))
 
 
 # --- the workshop catalog (issue 3) ---------------------------------------------------------------
@@ -76,11 +76,11 @@ def audit_log() -> str:
 
 @bp.route("/catalog")
 def catalog_admin() -> str:
-    syncs = catalog.last_syncs(db.session)
+    syncs = sync.last_syncs(db.session)
     return render_template(
         "admin/catalog.html",
         form=FlaskForm(),
-        workshops=catalog.catalog_status(db.session),
+        workshops=sync.catalog_status(db.session),
         syncs=syncs,
         last=syncs[0] if syncs else None,
         courses_path=current_app.config["COURSES_PATH"],
@@ -93,7 +93,7 @@ def catalog_sync() -> Response:
     if not FlaskForm().validate_on_submit():
         flash("The form expired; press Sync now again.", "warning")
         return redirect(url_for("admin.catalog_admin"))
-    result = catalog.sync_catalog(db.session, Path(current_app.config["COURSES_PATH"]), actor=me())
+    result = sync.sync_catalog(db.session, Path(current_app.config["COURSES_PATH"]), actor=me())
     db.session.commit()
     if result.ok:
         flash(result.summary, "success")

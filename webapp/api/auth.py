@@ -7,9 +7,10 @@ from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 
 from webapp.api import bp
-from webapp.extensions import db, login_manager
+from webapp.db import db
+from webapp.extensions import login_manager
 from webapp.models import User
-from webapp.services import api_tokens
+from webapp.services.people import api_tokens
 
 
 def user_from_token(_request: object) -> User | None:

@@ -10,7 +10,3 @@ from wtforms.validators import DataRequired, Length
 class TokenForm(FlaskForm):
     name = StringField("Token name (what will use it)", validators=[DataRequired(), Length(max=80)])
     submit = SubmitField("Create token")
-
-
-class RevokeForm(FlaskForm):
-    """A bare button carrying the CSRF token."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from webapp.access import me
 from webapp.api import tokens_bp
-from webapp.api.forms import RevokeForm, TokenForm
-from webapp.extensions import db
-from webapp.services import api_tokens
-from webapp.services.errors import DomainError
+from webapp.api.forms import TokenForm
+from webapp.db import db
+from webapp.services.people import api_tokens
+from webapp.web.access import me
+from webapp.web.forms import EmptyForm, attempt
 
 
 @tokens_bp.route("/", methods=["GET", "POST"])
@@ -18,19 +18,16 @@ def index() -> str:
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        try:
-            created = api_tokens.create_token(db.session, actor=me(), name=form.name.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        created = attempt(
+            lambda: api_tokens.create_token(db.session, actor=me(), name=form.name.data or "")
+        )
+        if created is not None:
             secret = created.secret
             form = TokenForm(formdata=None)
     return render_template(
         "api/tokens.html",
         form=form,
-        revoke=RevokeForm(),
+        revoke=EmptyForm(),
         secret=secret,
         tokens=api_tokens.list_tokens(db.session, me().id),
     )

@@ -1,7 +1,7 @@
 """API endpoints: skill matrix per team, gaps per project, training plans, engineer progress.
 
 The same rules as the pages: engineers read their own progress; managers their teams' data;
-admins everything. Errors are JSON (``webapp.errors`` answers JSON under /api/).
+admins everything. Errors are JSON (``webapp.web.errors`` answers JSON under /api/).
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from typing import Any
 
 from flask import Response, abort, current_app, jsonify, request
 
-from webapp.access import me, public, require_engineer_view, require_team_view
 from webapp.api import bp
-from webapp.extensions import db
-from webapp.services import estimates, overview, planning, skills, staffing, staffing_gaps
-from webapp.services.staffing_gaps import RequirementGap
+from webapp.db import db
+from webapp.services.learning import overview
+from webapp.services.planning import plan
+from webapp.services.skills import estimates, pages
+from webapp.services.staffing import gaps, records
+from webapp.services.staffing.gaps import RequirementGap
+from webapp.web.access import me, public, require_engineer_view, require_team_view
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 
@@ -36,7 +39,7 @@ def _managers_only() -> None:
 @bp.route("/teams")
 def teams() -> Response:
     _managers_only()
-    rows = overview.team_rows(db.session, staffing.team_scope(db.session, me()))
+    rows = overview.team_rows(db.session, records.team_scope(db.session, me()))
     return jsonify(teams=[{"id": t.id, "name": t.name, "engineers": t.engineers} for t in rows])
 
 
@@ -45,10 +48,10 @@ def team_matrix(team_id: int) -> Response:
     _managers_only()
     require_team_view(team_id)
     config = current_app.config
-    matrix = skills.team_matrix(
+    matrix = pages.team_matrix(
         db.session,
         team_id,
-        skills.MatrixQuery(show_all=request.args.get("all") == "1"),
+        pages.MatrixQuery(show_all=request.args.get("all") == "1"),
         now=datetime.now(UTC),
         settings=estimates.settings_from_config(config),
         bus_factor_min=int(config["BUS_FACTOR_MIN"]),
@@ -95,15 +98,15 @@ def _gap_json(g: RequirementGap) -> dict[str, Any]:
 @bp.route("/projects/gaps")
 def all_gaps() -> Response:
     _managers_only()
-    rows = staffing_gaps.gaps(db.session, team_ids=staffing.team_scope(db.session, me()))
+    rows = gaps.gaps(db.session, team_ids=records.team_scope(db.session, me()))
     return jsonify(requirements=[_gap_json(g) for g in rows])
 
 
 @bp.route("/projects/<int:project_id>/gaps")
 def project_gaps(project_id: int) -> Response:
     _managers_only()
-    project = staffing.get_project(db.session, project_id, me())
-    rows = staffing_gaps.gaps(db.session, project_ids=[project.id])
+    project = records.get_project(db.session, project_id, me())
+    rows = gaps.gaps(db.session, project_ids=[project.id])
     return jsonify(
         project_id=project.id, name=project.name, requirements=[_gap_json(g) for g in rows]
     )
@@ -115,10 +118,10 @@ def team_plan(team_id: int) -> Response:
     _managers_only()
     require_team_view(team_id)
     config = current_app.config
-    _, report = planning.cached_or_solve(
+    _, report = plan.cached_or_solve(
         db.session,
         team_id,
-        planning.settings_from_config(config),
+        plan.settings_from_config(config),
         solve_now=True,
         what_if_time_s=float(config["PLAN_WHAT_IF_TIME_LIMIT_S"]),
     )

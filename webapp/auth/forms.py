@@ -22,7 +22,3 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new", "The passwords differ.")],
     )
     submit = SubmitField("Change password")
-
-
-class EmptyForm(FlaskForm):
-    """A form with only its CSRF token, for buttons that change state (log out, sync now)."""

@@ -6,12 +6,14 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.access import me, public, safe_next
 from webapp.auth import bp
-from webapp.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
-from webapp.extensions import db, limiter
-from webapp.services import accounts
+from webapp.auth.forms import ChangePasswordForm, LoginForm
+from webapp.db import db
+from webapp.extensions import limiter
 from webapp.services.errors import InvalidInput
+from webapp.services.people import accounts
+from webapp.web.access import me, public, safe_next
+from webapp.web.forms import EmptyForm
 
 GENERIC_LOGIN_ERROR = "That email and password do not match an active account."
 

@@ -11,12 +11,13 @@ from typing import Any
 from flask import Response, current_app, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from webapp.access import admin_required, me, public
-from webapp.extensions import db
+from webapp.db import db
 from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
-from webapp.services import catalog_pages, practice, rendering, submissions
-from webapp.services.catalog_pages import CatalogFilter
+from webapp.services.catalog import pages, rendering
+from webapp.services.catalog.pages import CatalogFilter
+from webapp.services.learning import practice, submissions
+from webapp.web.access import admin_required, me, public
 
 IPYNB_MIMETYPE = "application/x-ipynb+json"
 
@@ -34,14 +35,14 @@ def practice_limit() -> practice.PracticeLimit:
 
 @bp.route("/workshops")
 def catalog() -> str:
-    skills, categories = catalog_pages.filter_options(db.session)
+    skills, categories = pages.filter_options(db.session)
     form = CatalogFilterForm(request.args)
     form.skill.choices = [SelectChoice("", "Any skill")] + [SelectChoice(*s) for s in skills]
     form.category.choices = [SelectChoice("", "Any category")] + [
         SelectChoice(*c) for c in categories
     ]
     filters = _filters(form)
-    cards = catalog_pages.list_workshops(db.session, viewer_id=me().id, filters=filters)
+    cards = pages.list_workshops(db.session, viewer_id=me().id, filters=filters)
     filtered = filters != CatalogFilter()
     return render_template("learn/catalog.html", form=form, cards=cards, filtered=filtered)
 
@@ -58,17 +59,17 @@ def _filters(form: CatalogFilterForm) -> CatalogFilter:
 
 @bp.route("/workshops/<slug>")
 def workshop(slug: str) -> str:
-    page = catalog_pages.workshop_page(db.session, slug=slug, viewer_id=me().id)
+    page = pages.workshop_page(db.session, slug=slug, viewer_id=me().id)
     return render_template("learn/workshop.html", page=page, card=page.card)
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>")
 def notebook(slug: str, notebook_id: int) -> str:
-    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
     html = rendering.cached_notebook_html(
         render_cache_dir(),
         ref.content_hash,
-        lambda: catalog_pages.version_json(db.session, ref.version_id),
+        lambda: pages.version_json(db.session, ref.version_id),
     )
     user = me()
     draft = submissions.load_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
@@ -98,8 +99,8 @@ def notebook(slug: str, notebook_id: int) -> str:
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/download")
 def download_student(slug: str, notebook_id: int) -> Response:
     """The student version, to work on in Jupyter."""
-    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
-    nb = catalog_pages.version_json(db.session, ref.version_id)
+    ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    nb = pages.version_json(db.session, ref.version_id)
     return _ipynb(nb, f"{ref.workshop_slug}-{ref.filename}")
 
 
@@ -107,8 +108,8 @@ def download_student(slug: str, notebook_id: int) -> Response:
 @admin_required
 def download_source(slug: str, notebook_id: int) -> Response:
     """The instructor version, with solutions and hidden tests (admins only)."""
-    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
-    nb = catalog_pages.version_json(db.session, ref.version_id, which="source")
+    ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    nb = pages.version_json(db.session, ref.version_id, which="source")
     return _ipynb(nb, f"{ref.workshop_slug}-source-{ref.filename}")
 
 

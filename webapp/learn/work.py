@@ -9,20 +9,21 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from nbformat import NotebookNode
 from werkzeug.wrappers import Response
 
-from webapp import tasks
-from webapp.access import manager_required, me
-from webapp.extensions import db
+from webapp import jobs
+from webapp.db import db
 from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, ReviewForm, UploadForm
 from webapp.learn.views import practice_limit, render_cache_dir
 from webapp.models import NotebookVersion, Submission, SubmissionStatus
-from webapp.services import catalog_pages, rendering, reviews, submissions
-from webapp.services.catalog_pages import NotebookRef
+from webapp.services.catalog import pages, rendering
+from webapp.services.catalog.pages import NotebookRef
 from webapp.services.errors import InvalidInput, PracticeRunRefused
+from webapp.services.learning import reviews, submissions
+from webapp.web.access import manager_required, me
 
 
 def _version_for(slug: str, notebook_id: int):  # noqa: ANN202
-    ref = catalog_pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
     return ref, submissions.current_version(db.session, ref.notebook_id)
 
 
@@ -45,7 +46,7 @@ def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: 
             url_for("learn.notebook", slug=ref.workshop_slug, notebook_id=ref.notebook_id)
         )
     db.session.commit()  # stored before it is queued: a lost job is found and run again
-    tasks.grade_submission(submission.id)
+    jobs.grade_submission(submission.id)
     return redirect(url_for("learn.submission", submission_id=submission.id))
 
 

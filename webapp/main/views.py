@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import jsonify, render_template
 from werkzeug.wrappers import Response
 
-from webapp.access import me, public
-from webapp.extensions import db
+from webapp.db import db
 from webapp.main import bp
 from webapp.models import Role
-from webapp.services import authz, overview
+from webapp.services.access import policy
+from webapp.services.learning import overview
+from webapp.web.access import me, public
 
 
 @bp.route("/")
@@ -20,7 +21,7 @@ def home() -> str:
         "evidence_count": overview.evidence_count(db.session, user.id),
     }
     if user.role == Role.MANAGER.value:
-        context["teams"] = overview.team_rows(db.session, authz.managed_team_ids(db.session, user))
+        context["teams"] = overview.team_rows(db.session, policy.managed_team_ids(db.session, user))
     if user.role == Role.ADMIN.value:
         context["counts"] = overview.organisation_counts(db.session)
         context["teams"] = overview.team_rows(db.session, None)

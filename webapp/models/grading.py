@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models._types import UTCDateTime, utcnow
 from webapp.models.catalog import NotebookVersion
 

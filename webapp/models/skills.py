@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models._types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:

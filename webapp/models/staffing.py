@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models._types import UTCDateTime, utcnow
 from webapp.models.people import Team, User
 from webapp.models.skills import Skill

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from webapp.services.skills import LevelInfo, SkillInfo
+from webapp.services.skills.pages import LevelInfo, SkillInfo
 
 
 class AssessmentForm(FlaskForm):

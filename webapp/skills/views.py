@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from webapp.access import manager_required, me, require_engineer_view, require_team_view
-from webapp.downloads import csv_download
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models import Team
-from webapp.services import authz, estimates, learning_path, skill_trends, skills
+from webapp.services.access import policy
 from webapp.services.errors import NotFound
+from webapp.services.skills import estimates, learning_path, pages
+from webapp.services.skills import trends as skill_trends
 from webapp.skills import bp
 from webapp.skills.forms import AssessmentForm, TargetProfileForm
+from webapp.web.access import manager_required, me, require_engineer_view, require_team_view
+from webapp.web.downloads import csv_download
 
 
 def _settings() -> estimates.EstimateSettings:
@@ -27,18 +29,18 @@ def _now() -> datetime:
 
 def _assessment_form() -> AssessmentForm:
     form = AssessmentForm()
-    return form.fill(skills.skill_catalog(db.session), skills.proficiency_levels(db.session))
+    return form.fill(pages.skill_catalog(db.session), pages.proficiency_levels(db.session))
 
 
 def _engineer_context(user_id: int) -> dict[str, object]:
     """What a manager sees about an engineer: levels, sources, dates, confidence, history."""
     graph = learning_path.load_workshop_graph(db.session)
     return {
-        "engineer": skills.get_user(db.session, user_id),
-        "rows": skills.engineer_skills(
+        "engineer": pages.get_user(db.session, user_id),
+        "rows": pages.engineer_skills(
             db.session, user_id, now=_now(), settings=_settings(), workshops=graph
         ),
-        "history": skills.history(db.session, user_id),
+        "history": pages.history(db.session, user_id),
     }
 
 
@@ -48,7 +50,7 @@ def _engineer_context(user_id: int) -> dict[str, object]:
 @bp.route("/skills")
 def mine() -> str:
     context = _engineer_context(me().id)
-    levels = skills.proficiency_levels(db.session)
+    levels = pages.proficiency_levels(db.session)
     return render_template("skills/mine.html", form=_assessment_form(), levels=levels, **context)
 
 
@@ -102,17 +104,17 @@ def gaps() -> str:
         learning_path.passed_workshop_ids(db.session, user.id),
     )
     form = TargetProfileForm(profile=user.target_profile_id or 0)
-    form.fill(skills.role_profiles(db.session))
+    form.fill(pages.role_profiles(db.session))
     return render_template("skills/gaps.html", gaps=found, path=path, form=form)
 
 
 @bp.route("/skills/target", methods=["POST"])
 def choose_target() -> Response:
-    form = TargetProfileForm().fill(skills.role_profiles(db.session))
+    form = TargetProfileForm().fill(pages.role_profiles(db.session))
     if not form.validate_on_submit():
         flash("Pick a role profile from the list.", "warning")
         return redirect(url_for("skills.gaps"))
-    skills.set_target_profile(db.session, actor=me(), profile_id=form.profile.data or None)
+    pages.set_target_profile(db.session, actor=me(), profile_id=form.profile.data or None)
     db.session.commit()
     flash("Target role profile saved; your gaps are measured against it.", "success")
     return redirect(url_for("skills.gaps"))
@@ -127,9 +129,9 @@ def engineer(user_id: int) -> str:
     context = _engineer_context(user_id)
     viewer = me()
     form = None
-    if authz.is_manager_or_admin(viewer) and viewer.id != user_id:
+    if policy.is_manager_or_admin(viewer) and viewer.id != user_id:
         form = _assessment_form()
-    levels = skills.proficiency_levels(db.session)
+    levels = pages.proficiency_levels(db.session)
     return render_template(
         "skills/engineer.html", preview=False, form=form, levels=levels, **context
     )
@@ -194,8 +196,8 @@ def _engineer_export(user_id: int) -> Response:
 @manager_required
 def team_index() -> str:
     user = me()
-    ids = None if authz.is_admin(user) else authz.managed_team_ids(db.session, user)
-    return render_template("skills/teams.html", teams=skills.teams_visible_to(db.session, ids))
+    ids = None if policy.is_admin(user) else policy.managed_team_ids(db.session, user)
+    return render_template("skills/teams.html", teams=pages.teams_visible_to(db.session, ids))
 
 
 def _team(team_id: int) -> Team:
@@ -211,14 +213,14 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _matrix(team_id: int) -> tuple[skills.MatrixQuery, skills.TeamMatrix]:
-    query = skills.MatrixQuery(
+def _matrix(team_id: int) -> tuple[pages.MatrixQuery, pages.TeamMatrix]:
+    query = pages.MatrixQuery(
         category_id=_int_arg("category"),
         project_id=_int_arg("project"),
         sort_skill_id=_int_arg("sort"),
         show_all=request.args.get("all") == "1",
     )
-    matrix = skills.team_matrix(
+    matrix = pages.team_matrix(
         db.session,
         team_id,
         query,
@@ -240,8 +242,8 @@ def matrix(team_id: int) -> str:
         team=team,
         query=query,
         matrix=result,
-        categories=skills.categories(db.session),
-        projects=skills.team_projects(db.session, team.id),
+        categories=pages.categories(db.session),
+        projects=pages.team_projects(db.session, team.id),
         min_group=current_app.config["MIN_AGGREGATE_GROUP"],
         bus_factor_min=current_app.config["BUS_FACTOR_MIN"],
     )
@@ -261,7 +263,7 @@ def matrix_export(team_id: int) -> Response:
     return csv_download(f"skill-matrix-team-{team.id}.csv", *matrix_table(result))
 
 
-def matrix_table(result: skills.TeamMatrix) -> tuple[list[str], list[list[object]]]:
+def matrix_table(result: pages.TeamMatrix) -> tuple[list[str], list[list[object]]]:
     """Header and rows of the matrix as text: "3" claimed, "3v" verified, "" none."""
     header = ["engineer"] + [s.name for s in result.skills]
     rows: list[list[object]] = []
@@ -291,7 +293,7 @@ def report(team_id: int) -> str:
 
 def _trends(team_id: int) -> list[skill_trends.TrendPoint] | None:
     """Monthly trend points, or None when the team is below the minimum group size."""
-    ids = [u for u, _ in skills.team_engineers(db.session, team_id)]
+    ids = [u for u, _ in pages.team_engineers(db.session, team_id)]
     if len(ids) < int(current_app.config["MIN_AGGREGATE_GROUP"]):
         return None
     return skill_trends.team_trends(db.session, ids, now=_now(), settings=_settings())

@@ -90,7 +90,3 @@ class TargetForm(FlaskForm):
         "Target level", choices=[SelectChoice("0", "Remove from profile"), *LEVELS], default="3"
     )
     submit = SubmitField("Set target")
-
-
-class ButtonForm(FlaskForm):
-    """A bare button: only the CSRF token."""

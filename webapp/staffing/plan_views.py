@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask import Response, current_app, render_template
 
-from webapp.access import manager_required, require_team_view
-from webapp.downloads import csv_text_download
-from webapp.extensions import db
-from webapp.services import planning, staffing_gaps, tabular, teams
-from webapp.services.planning import PlanReport
+from webapp.db import db
+from webapp.services import tabular
+from webapp.services.people import teams
+from webapp.services.planning import plan as planning
+from webapp.services.planning.plan import PlanReport
+from webapp.services.staffing import gaps
 from webapp.staffing import bp
-from webapp.staffing.forms import ButtonForm
+from webapp.web.access import manager_required, require_team_view
+from webapp.web.downloads import csv_text_download
+from webapp.web.forms import EmptyForm
 
 
 def _settings() -> planning.PlanSettings:
@@ -35,7 +38,7 @@ def _render(team_id: int, report: PlanReport | None, inputs: planning.PlanInputs
         team=team,
         report=report,
         inputs=inputs,
-        button=ButtonForm(),
+        button=EmptyForm(),
         time_limit=_settings().time_limit_s,
     )
 
@@ -87,11 +90,11 @@ def report(team_id: int) -> str:
     """A printable page: the team's project gaps and its last plan (print stylesheet)."""
     require_team_view(team_id)
     inputs, plan_report = _plan(team_id, solve_now=False)
-    rows = staffing_gaps.gaps(db.session, team_ids=[team_id])
+    rows = gaps.gaps(db.session, team_ids=[team_id])
     return render_template(
         "staffing/report.html",
         team=teams.get_team(db.session, team_id),
         gaps=rows,
-        projects=staffing_gaps.by_project(rows),
+        projects=gaps.by_project(rows),
         report=plan_report,
     )

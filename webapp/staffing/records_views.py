@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 
-from webapp.access import manager_required, me
-from webapp.downloads import csv_text_download
-from webapp.extensions import db
-from webapp.services import staffing, staffing_csv
-from webapp.services.errors import DomainError
+from webapp.db import db
+from webapp.services.staffing import csv_io, records
 from webapp.staffing import bp
-from webapp.staffing.forms import ButtonForm, ImportForm, ProfileForm, TargetForm, choices
+from webapp.staffing.forms import ImportForm, ProfileForm, TargetForm, choices
 from webapp.staffing.views import scope
-from webapp.uploads import run_import, upload_text
+from webapp.web.access import manager_required, me
+from webapp.web.downloads import csv_text_download
+from webapp.web.forms import EmptyForm, attempt
+from webapp.web.uploads import run_import, upload_text
 
 
 @bp.route("/export/<kind>.csv")
 @manager_required
 def export(kind: str) -> Response:
-    if kind not in staffing_csv.KINDS:
+    if kind not in csv_io.KINDS:
         abort(404)
-    return csv_text_download(staffing_csv.export(db.session, kind, scope()), f"{kind}.csv")
+    return csv_text_download(csv_io.export(db.session, kind, scope()), f"{kind}.csv")
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -31,13 +31,11 @@ def import_csv() -> tuple[str, int] | str:
     if form.validate_on_submit():
         text = upload_text(form.file.data)
         imported, errors = run_import(
-            lambda: staffing_csv.import_csv(db.session, text, form.kind.data or "", actor=me())
+            lambda: csv_io.import_csv(db.session, text, form.kind.data or "", actor=me())
         )
         if imported is not None:
             flash(f"Imported {imported.rows} {imported.kind} row(s).", "success")
-    page = render_template(
-        "staffing/import.html", form=form, errors=errors, kinds=staffing_csv.KINDS
-    )
+    page = render_template("staffing/import.html", form=form, errors=errors, kinds=csv_io.KINDS)
     return (page, 400) if errors else page
 
 
@@ -46,37 +44,34 @@ def import_csv() -> tuple[str, int] | str:
 def profiles() -> Response | str:
     form = ProfileForm()
     if form.validate_on_submit():
-        try:
-            profile = staffing.save_profile(
+        profile = attempt(
+            lambda: records.save_profile(
                 db.session,
                 actor=me(),
                 name=form.name.data or "",
                 description=form.description.data or "",
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        )
+        if profile is not None:
             flash(f"Created {profile.name}. Now set its target levels.", "success")
             return redirect(url_for("staffing.profile", profile_id=profile.id))
     return render_template(
         "staffing/profiles.html",
-        profiles=staffing.list_profiles(db.session, include_archived=True),
+        profiles=records.list_profiles(db.session, include_archived=True),
         form=form,
-        button=ButtonForm(),
+        button=EmptyForm(),
     )
 
 
 @bp.route("/profiles/<int:profile_id>", methods=["GET", "POST"])
 @manager_required
 def profile(profile_id: int) -> Response | str:
-    profile = staffing.get_profile(db.session, profile_id)
+    profile = records.get_profile(db.session, profile_id)
     form = ProfileForm(obj=profile, prefix="p")
     target = TargetForm(prefix="t")
-    target.skill_id.choices = choices(staffing.skill_choices(db.session))
+    target.skill_id.choices = choices(records.skill_choices(db.session))
     if form.submit.data and form.validate_on_submit():
-        staffing.save_profile(
+        records.save_profile(
             db.session,
             actor=me(),
             name=form.name.data or "",
@@ -88,7 +83,7 @@ def profile(profile_id: int) -> Response | str:
         return redirect(url_for("staffing.profile", profile_id=profile.id))
     if target.submit.data and target.validate_on_submit():
         level = int(target.level.data or 0)
-        staffing.set_profile_target(
+        records.set_profile_target(
             db.session,
             actor=me(),
             profile_id=profile.id,
@@ -99,15 +94,15 @@ def profile(profile_id: int) -> Response | str:
         flash("Target saved.", "success")
         return redirect(url_for("staffing.profile", profile_id=profile.id))
     return render_template(
-        "staffing/profile.html", profile=profile, form=form, target=target, button=ButtonForm()
+        "staffing/profile.html", profile=profile, form=form, target=target, button=EmptyForm()
     )
 
 
 @bp.route("/profiles/<int:profile_id>/archive", methods=["POST"])
 @manager_required
 def archive_profile(profile_id: int) -> Response:
-    profile = staffing.get_profile(db.session, profile_id)
-    staffing.archive_profile(db.session, profile.id, actor=me(), archived=not profile.archived)
+    profile = records.get_profile(db.session, profile_id)
+    records.archive_profile(db.session, profile.id, actor=me(), archived=not profile.archived)
     db.session.commit()
     flash(f"{profile.name} is {'archived' if profile.archived else 'restored'}.", "success")
     return redirect(url_for("staffing.profiles"))

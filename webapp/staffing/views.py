@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, url_for
 
-from webapp.access import manager_required, me
-from webapp.downloads import csv_text_download
-from webapp.extensions import db
+from webapp.db import db
 from webapp.models import Team
-from webapp.services import staffing, staffing_gaps, tabular
-from webapp.services.errors import DomainError
+from webapp.services import tabular
+from webapp.services.staffing import gaps, records
 from webapp.staffing import bp
-from webapp.staffing.forms import AssignmentForm, ButtonForm, ProjectForm, RequirementForm, choices
+from webapp.staffing.forms import AssignmentForm, ProjectForm, RequirementForm, choices
+from webapp.web.access import manager_required, me
+from webapp.web.downloads import csv_text_download
+from webapp.web.forms import EmptyForm, attempt
 
 
 def scope() -> set[int] | None:
-    return staffing.team_scope(db.session, me())
+    return records.team_scope(db.session, me())
 
 
 def _team_choices() -> list[tuple[int, str]]:
@@ -27,11 +28,11 @@ def _team_choices() -> list[tuple[int, str]]:
 @bp.route("/")
 @manager_required
 def projects() -> str:
-    rows = staffing_gaps.gaps(db.session, team_ids=scope())
+    rows = gaps.gaps(db.session, team_ids=scope())
     return render_template(
         "staffing/projects.html",
-        projects=staffing.list_projects(db.session, scope()),
-        summary={s.project_id: s for s in staffing_gaps.by_project(rows)},
+        projects=records.list_projects(db.session, scope()),
+        summary={s.project_id: s for s in gaps.by_project(rows)},
         teams=_team_choices(),
     )
 
@@ -42,8 +43,8 @@ def new_project() -> Response | str:
     form = ProjectForm()
     form.team_id.choices = choices(_team_choices())
     if form.validate_on_submit():
-        try:
-            project = staffing.create_project(
+        project = attempt(
+            lambda: records.create_project(
                 db.session,
                 actor=me(),
                 name=form.name.data or "",
@@ -52,11 +53,8 @@ def new_project() -> Response | str:
                 description=form.description.data or "",
                 status=form.status.data or "planned",
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        )
+        if project is not None:
             flash(f"Created {project.name}. Now add what it needs.", "success")
             return redirect(url_for("staffing.project", project_id=project.id))
     return render_template("staffing/project_form.html", form=form, project=None)
@@ -65,12 +63,12 @@ def new_project() -> Response | str:
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @manager_required
 def edit_project(project_id: int) -> Response | str:
-    project = staffing.get_project(db.session, project_id, me())
+    project = records.get_project(db.session, project_id, me())
     form = ProjectForm(obj=project)
     form.team_id.choices = choices([(project.team_id, project.team.name)])
     if form.validate_on_submit():
-        try:
-            staffing.update_project(
+        saved = attempt(
+            lambda: records.update_project(
                 db.session,
                 project.id,
                 actor=me(),
@@ -79,11 +77,8 @@ def edit_project(project_id: int) -> Response | str:
                 description=form.description.data or "",
                 status=form.status.data or project.status,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        )
+        if saved is not None:
             flash("Saved.", "success")
             return redirect(url_for("staffing.project", project_id=project.id))
     return render_template("staffing/project_form.html", form=form, project=project)
@@ -92,32 +87,32 @@ def edit_project(project_id: int) -> Response | str:
 @bp.route("/projects/<int:project_id>")
 @manager_required
 def project(project_id: int) -> str:
-    project = staffing.get_project(db.session, project_id, me())
+    project = records.get_project(db.session, project_id, me())
     req_form, assign_form = RequirementForm(), AssignmentForm()
-    req_form.skill_id.choices = choices(staffing.skill_choices(db.session))
+    req_form.skill_id.choices = choices(records.skill_choices(db.session))
     # The picker offers the project's team; people from other teams come in by CSV import.
-    assign_form.user_id.choices = choices(staffing.assignable_people(db.session, [project.team_id]))
+    assign_form.user_id.choices = choices(records.assignable_people(db.session, [project.team_id]))
     return render_template(
         "staffing/project.html",
         project=project,
-        gaps=staffing_gaps.gaps(db.session, project_ids=[project.id], with_assignees=True),
-        visible=staffing.visible_user_ids(db.session, me()),
+        gaps=gaps.gaps(db.session, project_ids=[project.id], with_assignees=True),
+        visible=records.visible_user_ids(db.session, me()),
         req_form=req_form,
         assign_form=assign_form,
-        button=ButtonForm(),
-        closed=project.status not in staffing.OPEN_STATUSES,
+        button=EmptyForm(),
+        closed=project.status not in records.OPEN_STATUSES,
     )
 
 
 @bp.route("/projects/<int:project_id>/gaps.csv")
 @manager_required
 def project_gaps_csv(project_id: int) -> Response:
-    project = staffing.get_project(db.session, project_id, me())
-    rows = staffing_gaps.gaps(db.session, project_ids=[project.id])
+    project = records.get_project(db.session, project_id, me())
+    rows = gaps.gaps(db.session, project_ids=[project.id])
     return csv_text_download(gap_csv(rows), f"gaps-project-{project.id}.csv")
 
 
-def gap_csv(rows: list[staffing_gaps.RequirementGap]) -> str:
+def gap_csv(rows: list[gaps.RequirementGap]) -> str:
     headers = ["project", "team", "start_date", "skill", "min_level", "headcount", "importance"]
     headers += ["qualified", "missing", "level_shortfall"]
     return tabular.to_csv(
@@ -134,7 +129,7 @@ def gap_csv(rows: list[staffing_gaps.RequirementGap]) -> str:
 @bp.route("/projects/<int:project_id>/archive", methods=["POST"])
 @manager_required
 def archive_project(project_id: int) -> Response:
-    project = staffing.archive_project(db.session, project_id, actor=me())
+    project = records.archive_project(db.session, project_id, actor=me())
     db.session.commit()
     flash(f"Archived {project.name}: it no longer counts in gaps and plans.", "success")
     return redirect(url_for("staffing.projects"))
@@ -143,13 +138,13 @@ def archive_project(project_id: int) -> Response:
 @bp.route("/projects/<int:project_id>/requirements", methods=["POST"])
 @manager_required
 def set_requirement(project_id: int) -> Response:
-    staffing.get_project(db.session, project_id, me())
+    records.get_project(db.session, project_id, me())
     form = RequirementForm()
-    form.skill_id.choices = choices(staffing.skill_choices(db.session))
+    form.skill_id.choices = choices(records.skill_choices(db.session))
     if not form.validate_on_submit():
         flash("Check the requirement: " + _errors(form), "danger")
         return redirect(url_for("staffing.project", project_id=project_id))
-    staffing.set_requirement(
+    records.set_requirement(
         db.session,
         actor=me(),
         project_id=project_id,
@@ -172,7 +167,7 @@ def _errors(form: object) -> str:
 @bp.route("/requirements/<int:requirement_id>/delete", methods=["POST"])
 @manager_required
 def remove_requirement(requirement_id: int) -> Response:
-    project_id = staffing.remove_requirement(db.session, requirement_id, actor=me())
+    project_id = records.remove_requirement(db.session, requirement_id, actor=me())
     db.session.commit()
     flash("Requirement removed.", "success")
     return redirect(url_for("staffing.project", project_id=project_id))
@@ -181,13 +176,13 @@ def remove_requirement(requirement_id: int) -> Response:
 @bp.route("/projects/<int:project_id>/assignments", methods=["POST"])
 @manager_required
 def assign(project_id: int) -> Response:
-    project = staffing.get_project(db.session, project_id, me())
+    project = records.get_project(db.session, project_id, me())
     form = AssignmentForm()
-    form.user_id.choices = choices(staffing.assignable_people(db.session, [project.team_id]))
+    form.user_id.choices = choices(records.assignable_people(db.session, [project.team_id]))
     if not form.validate_on_submit():
         flash("Check the assignment: " + _errors(form), "danger")
         return redirect(url_for("staffing.project", project_id=project_id))
-    staffing.assign(
+    records.assign(
         db.session,
         actor=me(),
         project_id=project_id,
@@ -202,7 +197,7 @@ def assign(project_id: int) -> Response:
 @bp.route("/assignments/<int:assignment_id>/delete", methods=["POST"])
 @manager_required
 def unassign(assignment_id: int) -> Response:
-    project_id = staffing.unassign(db.session, assignment_id, actor=me())
+    project_id = records.unassign(db.session, assignment_id, actor=me())
     db.session.commit()
     flash("Taken off the project.", "success")
     return redirect(url_for("staffing.project", project_id=project_id))
@@ -211,11 +206,11 @@ def unassign(assignment_id: int) -> Response:
 @bp.route("/gaps")
 @manager_required
 def gap_report() -> str:
-    rows = staffing_gaps.gaps(db.session, team_ids=scope())
+    rows = gaps.gaps(db.session, team_ids=scope())
     return render_template(
         "staffing/gaps.html",
-        projects=staffing_gaps.by_project(rows),
-        skills=staffing_gaps.by_skill(rows),
+        projects=gaps.by_project(rows),
+        skills=gaps.by_skill(rows),
         total_missing=sum(g.missing for g in rows),
         total_slots=sum(g.req.headcount for g in rows),
     )
@@ -224,4 +219,4 @@ def gap_report() -> str:
 @bp.route("/gaps.csv")
 @manager_required
 def gap_report_csv() -> Response:
-    return csv_text_download(gap_csv(staffing_gaps.gaps(db.session, team_ids=scope())), "gaps.csv")
+    return csv_text_download(gap_csv(gaps.gaps(db.session, team_ids=scope())), "gaps.csv")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Response, render_template
 
-from webapp.access import manager_required, me, require_team_view
-from webapp.downloads import csv_download
-from webapp.extensions import db
-from webapp.services import authz, overview, teams
+from webapp.db import db
+from webapp.services.access import policy
+from webapp.services.learning import overview
+from webapp.services.people import teams
 from webapp.teams import bp
+from webapp.web.access import manager_required, me, require_team_view
+from webapp.web.downloads import csv_download
 
 
 @bp.route("/<int:team_id>")
@@ -36,7 +38,7 @@ def members_export(team_id: int) -> Response:
 def teams_export() -> Response:
     """The home page's teams table: the teams the viewer manages (every team for admins)."""
     user = me()
-    scope = None if authz.is_admin(user) else authz.managed_team_ids(db.session, user)
+    scope = None if policy.is_admin(user) else policy.managed_team_ids(db.session, user)
     rows = [
         (t.name, t.engineers, t.managers, t.projects) for t in overview.team_rows(db.session, scope)
     ]

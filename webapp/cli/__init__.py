@@ -1,0 +1,27 @@
+"""Command line (``flask --app webapp …`` or ``skillforge …``): one module per command group,
+each a thin wrapper over services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.cli.courses import courses_cli
+from webapp.cli.grade import grade_command
+from webapp.cli.server import serve_command, worker_command
+from webapp.cli.setup import demo_command, init_command
+from webapp.cli.staffing import staffing_cli
+from webapp.cli.users import users_cli
+
+
+def register_commands(app: Flask) -> None:
+    for command in (
+        init_command,
+        demo_command,
+        users_cli,
+        courses_cli,
+        serve_command,
+        worker_command,
+        grade_command,
+        staffing_cli,
+    ):
+        app.cli.add_command(command)

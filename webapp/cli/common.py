@@ -1,0 +1,26 @@
+"""What every command group shares: failing with a message, syncing the catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from webapp.db import db
+from webapp.services.catalog import sync
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def sync_courses(path: Path | None = None) -> sync.SyncResult:
+    """Sync courses/ (taxonomy, workshops, notebooks) and commit; fails listing every problem."""
+    root = path or Path(current_app.config["COURSES_PATH"])
+    result = sync.sync_catalog(db.session, root, actor=None)
+    db.session.commit()  # the catalog, or on failure only the log of the attempt
+    if not result.ok:
+        lines = "\n".join(f"  {p}" for p in result.problems)
+        fail(f"{result.summary} Fix these and run `flask courses sync` again:\n{lines}")
+    return result

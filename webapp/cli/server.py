@@ -1,0 +1,82 @@
+"""``serve`` (gunicorn) and ``worker`` (the grading queue's consumer)."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from gunicorn.app.base import BaseApplication
+
+from webapp import jobs as tasks
+from webapp.db import db
+from webapp.extensions import queue
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option(
+    "--grading/--no-grading",
+    default=True,
+    show_default=True,
+    help="Also run a grading worker (turn off when dedicated workers run elsewhere).",
+)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int, grading: bool) -> None:
+    """Run Skillforge with gunicorn, plus a grading worker (docs/deployment.md for production)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = db.engine
+    engine.dispose()
+    if grading:
+        grader = multiprocessing.get_context("fork").Process(
+            target=run_worker,
+            args=(app, int(app.config["GRADER_WORKERS"])),
+            daemon=True,
+            name="skillforge-grading",
+        )
+        grader.start()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+            # Each worker opens its own database connections, never the master's.
+            self.cfg.set("post_fork", lambda _server, _worker: engine.dispose(close=False))
+
+        def load(self) -> Flask:
+            return app  # type: ignore[no-any-return]
+
+    click.echo(f"Skillforge is running at http://{host}:{port}/  (Ctrl-C stops it)")
+    try:
+        Server().run()
+    finally:
+        if grading:
+            grader.terminate()
+
+
+@click.command("worker")
+@click.option("--workers", type=int, default=None, help="Grading threads (GRADER_WORKERS).")
+@with_appcontext
+def worker_command(workers: int | None) -> None:
+    """Run a grading worker: takes jobs from the queue (SQLite or Redis) until stopped."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, workers or int(app.config["GRADER_WORKERS"]))
+
+
+def run_worker(app: Flask, workers: int) -> None:
+    tasks.bind_app(app)
+    probe = tasks.get_grader(app)  # refuse to start without a sandbox, and warm the pool now
+    click.echo(
+        f"Grading worker ready: sandbox {probe.backend}, {workers} thread(s), "
+        f"queue {type(queue.storage).__name__}"
+    )
+    try:
+        queue.create_consumer(workers=workers, worker_type="thread").run()
+    finally:
+        tasks.close_grader()

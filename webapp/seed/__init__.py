@@ -1,0 +1,1 @@
+"""Generated organisations: the demo and the big synthetic one for scale tests."""

@@ -1,0 +1,1 @@
+"""Who may see or do what: the one access policy every layer asks."""

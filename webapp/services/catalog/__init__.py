@@ -1,0 +1,1 @@
+"""The workshop catalog: sources on disk, syncing, checking, pages, rendering."""

@@ -1,0 +1,1 @@
+"""Learning: submissions, grading them, scores, progress, practice runs, reviews."""

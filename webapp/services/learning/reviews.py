@@ -1,0 +1,133 @@
+"""Manual grading: written answers and task cells wait for a reviewer (the engineer's manager or
+an admin), who gives points and a comment; the submission's total and progress then update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    ExerciseResult,
+    Notebook,
+    NotebookVersion,
+    Submission,
+    TeamMembership,
+    User,
+    Workshop,
+)
+from webapp.services import audit
+from webapp.services.access import policy
+from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
+from webapp.services.learning import progress
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    result_id: int
+    submission_id: int
+    engineer: str
+    workshop: str
+    notebook: str
+    grade_id: str
+    max_points: float
+    submitted_at: datetime
+
+
+def reviewable_user_ids(session: Session, reviewer: User) -> set[int] | None:
+    """Whose answers ``reviewer`` may grade: None means everyone (admins)."""
+    if policy.is_admin(reviewer):
+        return None
+    teams = policy.managed_team_ids(session, reviewer)
+    if not teams:
+        return set()
+    rows = session.scalars(
+        select(TeamMembership.user_id).where(
+            TeamMembership.team_id.in_(teams), TeamMembership.is_manager.is_(False)
+        )
+    )
+    return set(rows) - {reviewer.id}
+
+
+def pending(session: Session, reviewer: User, limit: int = 200) -> list[PendingReview]:
+    """Answers waiting for a reviewer, oldest first."""
+    users = reviewable_user_ids(session, reviewer)
+    stmt = (
+        select(
+            ExerciseResult.id,
+            Submission.id,
+            User.display_name,
+            Workshop.title,
+            Notebook.title,
+            ExerciseResult.grade_id,
+            ExerciseResult.max_points,
+            Submission.submitted_at,
+        )
+        .join(Submission, Submission.id == ExerciseResult.submission_id)
+        .join(User, User.id == Submission.user_id)
+        .join(NotebookVersion, NotebookVersion.id == Submission.version_id)
+        .join(Notebook, Notebook.id == NotebookVersion.notebook_id)
+        .join(Workshop, Workshop.id == Notebook.workshop_id)
+        .where(ExerciseResult.status == "manual", ExerciseResult.points.is_(None))
+        .order_by(Submission.submitted_at)
+        .limit(limit)
+    )
+    if users is not None:
+        stmt = stmt.where(Submission.user_id.in_(users or {-1}))
+    return [PendingReview(*row) for row in session.execute(stmt)]
+
+
+def reviewable_result(session: Session, *, result_id: int, reviewer: User) -> ExerciseResult:
+    """The answer to grade, if ``reviewer`` may; raises NotFound or PermissionDenied."""
+    result = session.get(ExerciseResult, result_id)
+    if result is None or result.status != "manual":
+        raise NotFound("There is no answer waiting for review with that id.")
+    allowed = reviewable_user_ids(session, reviewer)
+    if allowed is not None and result.submission.user_id not in allowed:
+        raise PermissionDenied("Only the engineer's manager or an admin can grade this answer.")
+    return result
+
+
+def grade_answer(
+    session: Session, *, result_id: int, points: float, comment: str, reviewer: User
+) -> ExerciseResult:
+    """Give a manually graded answer its points; raises InvalidInput, NotFound, PermissionDenied."""
+    result = reviewable_result(session, result_id=result_id, reviewer=reviewer)
+    submission = result.submission
+    if not 0 <= points <= result.max_points:
+        raise InvalidInput(f"Give between 0 and {result.max_points:g} points.")
+    result.points, result.review_comment = points, comment.strip()
+    result.reviewer_id, result.reviewed_at = reviewer.id, datetime.now(UTC)
+    session.flush()
+    results = session.scalars(
+        select(ExerciseResult).where(ExerciseResult.submission_id == submission.id)
+    ).all()
+    submission.score = sum(r.points or 0.0 for r in results)
+    submission.needs_review = any(r.points is None for r in results)
+    audit.record(
+        session,
+        actor=reviewer,
+        action="review.grade",
+        target_type="exercise_result",
+        target_id=result.id,
+        points=points,
+        submission=submission.id,
+    )
+    progress.update_progress(session, submission, count_attempt=False)
+    return result
+
+
+def answer_text(session: Session, result_id: int) -> str:
+    """The engineer's text for a manually graded cell (what the reviewer reads)."""
+    result = session.get(ExerciseResult, result_id)
+    if result is None:
+        raise NotFound("There is no such answer.")
+    submission = session.get(Submission, result.submission_id)
+    assert submission is not None
+    for cell in submission.notebook.get("cells", []):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == result.grade_id:
+            source = cell.get("source", "")
+            return "".join(source) if isinstance(source, list) else str(source)
+    return ""

@@ -1,0 +1,1 @@
+"""People: accounts, passwords, teams, the roster import and API tokens."""

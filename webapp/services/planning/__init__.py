@@ -1,0 +1,1 @@
+"""Training plans: the optimiser's inputs, the solver model, explanations."""

@@ -1,0 +1,1 @@
+"""Skills: the current-level rule, estimates, matrices, trends, learning paths."""

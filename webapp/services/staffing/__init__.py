@@ -1,0 +1,1 @@
+"""Staffing: projects, requirements, assignments, gaps, and their CSV files."""

@@ -1,0 +1,290 @@
+"""Staffing gaps: each requirement against the people assigned to its project and their levels.
+
+A requirement asks for ``headcount`` people at ``min_level`` or above. The people counted are
+those assigned to the project whose current estimate reaches the level; the gap is the number
+of slots left (``missing``) and the level shortfall of the best unqualified assignees. The
+computation is a pure function over arrays; the loader beside it makes two SQL queries (the
+requirements, then every assignee's level in one join), so an organisation-wide report costs the
+same number of round trips as one project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    EvidenceSource,
+    Project,
+    ProjectAssignment,
+    ProjectRequirement,
+    Skill,
+    SkillEvidence,
+    Team,
+    User,
+)
+from webapp.services.staffing.records import OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    """One requirement as loaded: plain values only."""
+
+    id: int
+    project_id: int
+    project_name: str
+    team_id: int
+    team_name: str
+    start_date: date
+    skill_id: int
+    skill_name: str
+    min_level: int
+    headcount: int
+    importance: int
+    allocation_pct: int
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """A person on a project with their level in one requirement's skill (0: no evidence)."""
+
+    user_id: int
+    name: str
+    level: int
+    qualified: bool
+
+
+@dataclass(frozen=True)
+class RequirementGap:
+    """A requirement and how far its project's people are from it."""
+
+    req: RequirementRow
+    qualified: int  # assignees at the level or above
+    missing: int  # slots still open
+    shortfall: int  # levels missing, summed over the open slots' best assignees (or the level)
+    assignees: tuple[Assignee, ...] = ()
+
+    @property
+    def met(self) -> bool:
+        return self.missing == 0
+
+
+def compute_gaps(
+    reqs: Sequence[RequirementRow],
+    pair_req: np.ndarray,
+    pair_level: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per requirement: qualified count, open slots and level shortfall.
+
+    ``pair_req`` indexes ``reqs`` for each (requirement, assignee) pair and ``pair_level`` is the
+    assignee's level in the requirement's skill. An open slot is charged the shortfall of the
+    best unqualified assignee still free, or the whole level when nobody is left.
+    """
+    n = len(reqs)
+    need = np.array([r.min_level for r in reqs], dtype=np.int64).reshape(n)
+    heads = np.array([r.headcount for r in reqs], dtype=np.int64).reshape(n)
+    pair_req = np.asarray(pair_req, dtype=np.int64)
+    pair_level = np.asarray(pair_level, dtype=np.int64)
+    ok = pair_level >= need[pair_req] if len(pair_req) else np.zeros(0, dtype=bool)
+    qualified = np.bincount(pair_req[ok], minlength=n)
+    missing = np.maximum(heads - qualified, 0)
+    shortfall = missing * need
+    # Credit the best unqualified assignees: sort by (requirement, level desc) and rank them.
+    idx = np.flatnonzero(~ok)
+    if len(idx):
+        order = idx[np.lexsort((-pair_level[idx], pair_req[idx]))]
+        r = pair_req[order]
+        first = np.r_[0, np.flatnonzero(np.diff(r)) + 1]
+        rank = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
+        use = rank < missing[r]
+        np.subtract.at(shortfall, r[use], pair_level[order][use])
+    return qualified, missing, shortfall
+
+
+def load_requirements(
+    session: Session,
+    *,
+    team_ids: Collection[int] | None = None,
+    project_ids: Collection[int] | None = None,
+) -> list[RequirementRow]:
+    """Requirements of open projects (planned or active), ordered by start date and importance."""
+    query = (
+        select(
+            ProjectRequirement.id,
+            Project.id,
+            Project.name,
+            Team.id,
+            Team.name,
+            Project.start_date,
+            Skill.id,
+            Skill.name,
+            ProjectRequirement.min_level,
+            ProjectRequirement.headcount,
+            ProjectRequirement.importance,
+            ProjectRequirement.allocation_pct,
+        )
+        .join(Project, Project.id == ProjectRequirement.project_id)
+        .join(Team, Team.id == Project.team_id)
+        .join(Skill, Skill.id == ProjectRequirement.skill_id)
+        .order_by(
+            Project.start_date, Project.name, ProjectRequirement.importance.desc(), Skill.name
+        )
+    )
+    if project_ids is not None:
+        query = query.where(Project.id.in_(list(project_ids)))
+    else:
+        query = query.where(Project.status.in_(OPEN_STATUSES))
+    if team_ids is not None:
+        query = query.where(Project.team_id.in_(list(team_ids)))
+    return [RequirementRow(*row) for row in session.execute(query)]  # type: ignore[call-arg]  # mypy cannot see a Row's length
+
+
+def current_levels(user_ids: Any, skill_ids: Any) -> Any:
+    """Subquery (user_id, skill_id, level): each person's current level, computed in SQL.
+
+    The same rule as ``estimates``: the highest verified (workshop) level, else the newest
+    manager assessment, else the newest self-assessment. Only the level is needed here, so the
+    database picks one row per (user, skill) and nothing else travels.
+    """
+    ev = SkillEvidence
+    source_rank = case(
+        (ev.source == EvidenceSource.WORKSHOP.value, 3),
+        (ev.source == EvidenceSource.MANAGER.value, 2),
+        else_=1,
+    )
+    verified_level = case((ev.source == EvidenceSource.WORKSHOP.value, ev.level), else_=0)
+    rank = func.row_number().over(
+        partition_by=(ev.user_id, ev.skill_id),
+        order_by=(source_rank.desc(), verified_level.desc(), ev.recorded_at.desc(), ev.id.desc()),
+    )
+    inner = (
+        select(ev.user_id, ev.skill_id, ev.level, rank.label("rank"))
+        .where(ev.user_id.in_(user_ids), ev.skill_id.in_(skill_ids))
+        .subquery()
+    )
+    return (
+        select(inner.c.user_id, inner.c.skill_id, inner.c.level).where(inner.c.rank == 1).subquery()
+    )
+
+
+def _assignment_pairs(
+    session: Session, reqs: Sequence[RequirementRow]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
+    """(requirement index, user id, level) for everyone on each requirement's project: one query."""
+    req_ids = [r.id for r in reqs]
+    r, a = ProjectRequirement, ProjectAssignment
+    chosen = select(r.project_id).where(r.id.in_(req_ids))
+    people = select(a.user_id).where(a.project_id.in_(chosen))
+    levels = current_levels(people, select(r.skill_id).where(r.id.in_(req_ids)))
+    rows = session.execute(
+        select(r.id, a.user_id, User.display_name, func.coalesce(levels.c.level, 0))
+        .join(a, a.project_id == r.project_id)
+        .join(User, User.id == a.user_id)
+        .outerjoin(levels, and_(levels.c.user_id == a.user_id, levels.c.skill_id == r.skill_id))
+        .where(r.id.in_(req_ids))
+    ).all()
+    index = {req_id: i for i, req_id in enumerate(req_ids)}
+    names = {uid: name for _, uid, name, _ in rows}
+    pair_req = np.array([index[req_id] for req_id, _, _, _ in rows], dtype=np.int64)
+    pair_user = np.array([uid for _, uid, _, _ in rows], dtype=np.int64)
+    pair_level = np.array([lvl for _, _, _, lvl in rows], dtype=np.int64)
+    return pair_req, pair_user, pair_level, names
+
+
+def gaps(
+    session: Session,
+    *,
+    team_ids: Collection[int] | None = None,
+    project_ids: Collection[int] | None = None,
+    with_assignees: bool = False,
+) -> list[RequirementGap]:
+    """The gap of every requirement of the selected projects (open projects of the teams)."""
+    reqs = load_requirements(session, team_ids=team_ids, project_ids=project_ids)
+    if not reqs:
+        return []
+    pair_req, pair_user, pair_level, names = _assignment_pairs(session, reqs)
+    qualified, missing, shortfall = compute_gaps(reqs, pair_req, pair_level)
+    people: dict[int, list[Assignee]] = {}
+    if with_assignees:
+        for r, u, lv in zip(
+            pair_req.tolist(), pair_user.tolist(), pair_level.tolist(), strict=True
+        ):
+            ok = lv >= reqs[r].min_level
+            people.setdefault(r, []).append(Assignee(u, names[u], lv, ok))
+    return [
+        RequirementGap(
+            req,
+            int(qualified[i]),
+            int(missing[i]),
+            int(shortfall[i]),
+            tuple(sorted(people.get(i, []), key=lambda a: (-a.level, a.name))),
+        )
+        for i, req in enumerate(reqs)
+    ]
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    project_id: int
+    project_name: str
+    team_name: str
+    start_date: date
+    requirements: int
+    slots: int
+    missing: int
+    shortfall: int
+
+
+@dataclass(frozen=True)
+class SkillSummary:
+    skill_id: int
+    skill_name: str
+    projects: int
+    missing: int
+    shortfall: int
+
+
+def by_project(rows: Sequence[RequirementGap]) -> list[ProjectSummary]:
+    """Roll requirement gaps up per project, the projects missing most people first."""
+    out: dict[int, list[RequirementGap]] = {}
+    for g in rows:
+        out.setdefault(g.req.project_id, []).append(g)
+    summaries = [
+        ProjectSummary(
+            pid,
+            gs[0].req.project_name,
+            gs[0].req.team_name,
+            gs[0].req.start_date,
+            len(gs),
+            sum(g.req.headcount for g in gs),
+            sum(g.missing for g in gs),
+            sum(g.shortfall for g in gs),
+        )
+        for pid, gs in out.items()
+    ]
+    return sorted(summaries, key=lambda s: (-s.missing, s.start_date, s.project_name))
+
+
+def by_skill(rows: Sequence[RequirementGap]) -> list[SkillSummary]:
+    """Roll unmet requirements up per skill: where the organisation is short of people."""
+    out: dict[int, list[RequirementGap]] = {}
+    for g in rows:
+        if g.missing:
+            out.setdefault(g.req.skill_id, []).append(g)
+    summaries = [
+        SkillSummary(
+            sid,
+            gs[0].req.skill_name,
+            len({g.req.project_id for g in gs}),
+            sum(g.missing for g in gs),
+            sum(g.shortfall for g in gs),
+        )
+        for sid, gs in out.items()
+    ]
+    return sorted(summaries, key=lambda s: (-s.missing, s.skill_name))

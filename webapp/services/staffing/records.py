@@ -1,0 +1,455 @@
+"""Staffing records: projects, their skill requirements, assignments and role profiles.
+
+Managers change the projects of the teams they manage; admins change every project. Role
+profiles are organisation-wide, so any manager or admin may edit them. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Project,
+    ProjectAssignment,
+    ProjectRequirement,
+    ProjectStatus,
+    RoleProfile,
+    RoleProfileSkill,
+    Skill,
+    Team,
+    TeamMembership,
+    User,
+)
+from webapp.models.staffing import OPEN_PROJECT_STATUSES
+from webapp.services import audit
+from webapp.services.access import policy
+from webapp.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+OPEN_STATUSES = OPEN_PROJECT_STATUSES
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    id: int
+    name: str
+    team_id: int
+    team_name: str
+    start_date: date
+    status: str
+    requirements: int
+    slots: int
+    assigned: int
+
+
+def team_scope(session: Session, actor: User) -> set[int] | None:
+    """Teams whose projects ``actor`` may see and change; ``None`` means every team (admins)."""
+    if policy.is_admin(actor):
+        return None
+    if not policy.is_manager_or_admin(actor):
+        return set()
+    return policy.managed_team_ids(session, actor)
+
+
+def check_team(session: Session, actor: User, team_id: int) -> None:
+    """Raise PermissionDenied unless ``actor`` manages the team (or is an admin)."""
+    scope = team_scope(session, actor)
+    if scope is not None and team_id not in scope:
+        raise PermissionDenied("Only the team's managers and admins can see or change this.")
+
+
+def get_project(session: Session, project_id: int, actor: User) -> Project:
+    """The project, if the actor may see it. Raises NotFound or PermissionDenied."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"There is no project {project_id}; pick one from the projects list.")
+    check_team(session, actor, project.team_id)
+    return project
+
+
+def list_projects(
+    session: Session, team_ids: Collection[int] | None, *, include_closed: bool = False
+) -> list[ProjectRow]:
+    """Projects of the teams (all when ``None``) with requirement and assignment counts."""
+    reqs = (
+        select(
+            ProjectRequirement.project_id,
+            func.count().label("n"),
+            func.sum(ProjectRequirement.headcount).label("slots"),
+        )
+        .group_by(ProjectRequirement.project_id)
+        .subquery()
+    )
+    assigned = (
+        select(ProjectAssignment.project_id, func.count().label("n"))
+        .group_by(ProjectAssignment.project_id)
+        .subquery()
+    )
+    query = (
+        select(Project.id, Project.name, Team.id, Team.name, Project.start_date, Project.status)
+        .add_columns(reqs.c.n, reqs.c.slots, assigned.c.n)
+        .join(Team, Team.id == Project.team_id)
+        .outerjoin(reqs, reqs.c.project_id == Project.id)
+        .outerjoin(assigned, assigned.c.project_id == Project.id)
+        .order_by(Project.start_date, Project.name)
+    )
+    if team_ids is not None:
+        query = query.where(Project.team_id.in_(list(team_ids)))
+    if not include_closed:
+        query = query.where(Project.status.in_(OPEN_STATUSES))
+    return [
+        ProjectRow(pid, name, tid, team, start, status, int(n or 0), int(s or 0), int(a or 0))
+        for pid, name, tid, team, start, status, n, s, a in session.execute(query)
+    ]
+
+
+def parse_status(value: str) -> str:
+    try:
+        return ProjectStatus(value.strip().lower()).value
+    except ValueError:
+        known = ", ".join(s.value for s in ProjectStatus)
+        raise InvalidInput(f"Unknown status '{value}'; use one of {known}.") from None
+
+
+def _check_name(session: Session, name: str, project_id: int | None = None) -> str:
+    name = name.strip()
+    if not name or len(name) > 160:
+        raise InvalidInput("Give the project a name of at most 160 characters.")
+    other = session.scalar(select(Project.id).where(Project.name == name))
+    if other is not None and other != project_id:
+        raise Conflict(f"A project called '{name}' exists already; choose another name.")
+    return name
+
+
+def create_project(
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    team_id: int,
+    start_date: date,
+    description: str = "",
+    status: str = ProjectStatus.PLANNED.value,
+) -> Project:
+    """Create a project of a team the actor manages. Raises InvalidInput, Conflict, NotFound."""
+    if session.get(Team, team_id) is None:
+        raise NotFound("That team does not exist; pick one from the list.")
+    check_team(session, actor, team_id)
+    project = Project(
+        name=_check_name(session, name),
+        team_id=team_id,
+        start_date=start_date,
+        description=description.strip(),
+        status=parse_status(status),
+    )
+    session.add(project)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="project.create",
+        target_type="project",
+        target_id=project.id,
+        name=project.name,
+    )
+    return project
+
+
+def update_project(
+    session: Session,
+    project_id: int,
+    *,
+    actor: User,
+    name: str,
+    start_date: date,
+    description: str,
+    status: str,
+) -> Project:
+    """Change a project's name, start, description or status (``archived`` archives it)."""
+    project = get_project(session, project_id, actor)
+    project.name = _check_name(session, name, project.id)
+    project.start_date = start_date
+    project.description = description.strip()
+    project.status = parse_status(status)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="project.update",
+        target_type="project",
+        target_id=project.id,
+        status=project.status,
+    )
+    return project
+
+
+def archive_project(session: Session, project_id: int, *, actor: User) -> Project:
+    """Archive a project: it leaves the gap reports and plans but keeps its history."""
+    project = get_project(session, project_id, actor)
+    project.status = ProjectStatus.ARCHIVED.value
+    session.flush()
+    audit.record(
+        session, actor=actor, action="project.archive", target_type="project", target_id=project.id
+    )
+    return project
+
+
+def _check_range(label: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InvalidInput(f"{label} must be between {low} and {high}; got {value}.")
+    return value
+
+
+def _skill(session: Session, skill_id: int) -> Skill:
+    skill = session.get(Skill, skill_id)
+    if skill is None or skill.archived:
+        raise NotFound("That skill does not exist or is archived; pick one from the list.")
+    return skill
+
+
+def set_requirement(
+    session: Session,
+    *,
+    actor: User,
+    project_id: int,
+    skill_id: int,
+    min_level: int,
+    headcount: int = 1,
+    importance: int = 3,
+    allocation_pct: int = 100,
+) -> ProjectRequirement:
+    """Add a requirement to a project, or change the project's requirement for that skill."""
+    project = get_project(session, project_id, actor)
+    _skill(session, skill_id)
+    req = session.scalar(
+        select(ProjectRequirement).where(
+            ProjectRequirement.project_id == project.id, ProjectRequirement.skill_id == skill_id
+        )
+    )
+    values = {
+        "min_level": _check_range("The minimum level", min_level, 1, 5),
+        "headcount": _check_range("The headcount", headcount, 1, 100),
+        "importance": _check_range("The importance", importance, 1, 5),
+        "allocation_pct": _check_range("The allocation", allocation_pct, 1, 100),
+    }
+    if req is None:
+        req = ProjectRequirement(project_id=project.id, skill_id=skill_id)
+        session.add(req)
+    for key, value in values.items():
+        setattr(req, key, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="requirement.set",
+        target_type="project",
+        target_id=project.id,
+        skill_id=skill_id,
+        min_level=min_level,
+        headcount=headcount,
+    )
+    return req
+
+
+def remove_requirement(session: Session, requirement_id: int, *, actor: User) -> int:
+    """Delete a requirement (the audit log keeps its trace); returns its project's id."""
+    req = session.get(ProjectRequirement, requirement_id)
+    if req is None:
+        raise NotFound("That requirement no longer exists.")
+    get_project(session, req.project_id, actor)
+    session.delete(req)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="requirement.remove",
+        target_type="project",
+        target_id=req.project_id,
+        skill_id=req.skill_id,
+    )
+    return req.project_id
+
+
+def assign(
+    session: Session, *, actor: User, project_id: int, user_id: int, allocation_pct: int = 100
+) -> ProjectAssignment:
+    """Put an active user on a project (or change their allocation). Raises NotFound etc."""
+    project = get_project(session, project_id, actor)
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound("That person does not exist or is deactivated.")
+    row = session.scalar(
+        select(ProjectAssignment).where(
+            ProjectAssignment.project_id == project.id, ProjectAssignment.user_id == user_id
+        )
+    )
+    _check_range("The allocation", allocation_pct, 1, 100)
+    if row is None:
+        row = ProjectAssignment(project_id=project.id, user_id=user_id)
+        session.add(row)
+    row.allocation_pct = allocation_pct
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="assignment.set",
+        target_type="project",
+        target_id=project.id,
+        user_id=user_id,
+        allocation_pct=allocation_pct,
+    )
+    return row
+
+
+def unassign(session: Session, assignment_id: int, *, actor: User) -> int:
+    """Take a person off a project; returns the project's id."""
+    row = session.get(ProjectAssignment, assignment_id)
+    if row is None:
+        raise NotFound("That assignment no longer exists.")
+    get_project(session, row.project_id, actor)
+    session.delete(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="assignment.remove",
+        target_type="project",
+        target_id=row.project_id,
+        user_id=row.user_id,
+    )
+    return row.project_id
+
+
+def assignable_people(session: Session, team_ids: Collection[int] | None) -> list[tuple[int, str]]:
+    """(id, name) of active users in the teams (everyone when ``None``), for pickers."""
+    query = select(User.id, User.display_name).where(User.active.is_(True))
+    if team_ids is not None:
+        query = query.where(
+            User.id.in_(
+                select(TeamMembership.user_id).where(TeamMembership.team_id.in_(list(team_ids)))
+            )
+        )
+    return [(uid, name) for uid, name in session.execute(query.order_by(User.display_name))]
+
+
+def skill_choices(session: Session) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(Skill.id, Skill.name).where(Skill.archived.is_(False)).order_by(Skill.name)
+    )
+    return [(sid, name) for sid, name in rows]
+
+
+def _require_manager(actor: User) -> None:
+    if not policy.is_manager_or_admin(actor):
+        raise PermissionDenied("Only managers and admins can edit role profiles.")
+
+
+def list_profiles(session: Session, *, include_archived: bool = False) -> list[RoleProfile]:
+    query = select(RoleProfile).order_by(RoleProfile.name)
+    if not include_archived:
+        query = query.where(RoleProfile.archived.is_(False))
+    return list(session.scalars(query))
+
+
+def get_profile(session: Session, profile_id: int) -> RoleProfile:
+    profile = session.get(RoleProfile, profile_id)
+    if profile is None:
+        raise NotFound(f"There is no role profile {profile_id}.")
+    return profile
+
+
+def save_profile(
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    profile_id: int | None = None,
+) -> RoleProfile:
+    """Create a role profile, or rename an existing one. Raises Conflict on a taken name."""
+    _require_manager(actor)
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("Give the role profile a name of at most 120 characters.")
+    other = session.scalar(select(RoleProfile.id).where(RoleProfile.name == name))
+    if other is not None and other != profile_id:
+        raise Conflict(f"A role profile called '{name}' exists already.")
+    profile = get_profile(session, profile_id) if profile_id else RoleProfile(name=name)
+    profile.name, profile.description = name, description.strip()
+    session.add(profile)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="profile.save",
+        target_type="role_profile",
+        target_id=profile.id,
+        name=name,
+    )
+    return profile
+
+
+def set_profile_target(
+    session: Session, *, actor: User, profile_id: int, skill_id: int, level: int | None
+) -> None:
+    """Set a profile's target level for a skill; ``None`` removes the skill from the profile."""
+    _require_manager(actor)
+    profile = get_profile(session, profile_id)
+    _skill(session, skill_id)
+    row = session.get(RoleProfileSkill, (profile.id, skill_id))
+    if level is None:
+        if row is not None:
+            session.delete(row)
+    else:
+        _check_range("The target level", level, 1, 5)
+        if row is None:
+            row = RoleProfileSkill(profile_id=profile.id, skill_id=skill_id, level=level)
+            session.add(row)
+        row.level = level
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="profile.target",
+        target_type="role_profile",
+        target_id=profile.id,
+        skill_id=skill_id,
+        level=level,
+    )
+
+
+def archive_profile(
+    session: Session, profile_id: int, *, actor: User, archived: bool = True
+) -> None:
+    """Archive (or restore) a role profile; archived profiles are hidden from pickers."""
+    _require_manager(actor)
+    profile = get_profile(session, profile_id)
+    profile.archived = archived
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="profile.archive",
+        target_type="role_profile",
+        target_id=profile.id,
+        archived=archived,
+    )
+
+
+def visible_user_ids(session: Session, actor: User) -> set[int] | None:
+    """People whose skill levels ``actor`` may see on staffing pages (``None``: everyone).
+
+    A project can borrow people from other teams; their manager's view of them is not ours, so
+    such people appear by name only.
+    """
+    scope = team_scope(session, actor)
+    if scope is None:
+        return None
+    rows = session.scalars(
+        select(TeamMembership.user_id).where(TeamMembership.team_id.in_(list(scope)))
+    )
+    return set(rows) | {actor.id}

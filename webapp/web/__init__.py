@@ -1,0 +1,1 @@
+"""Web helpers shared by the blueprints: access decorators, errors, forms, files, headers."""

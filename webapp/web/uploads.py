@@ -1,0 +1,35 @@
+"""Uploaded files: read them as text, and run an all-or-nothing import over them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import flash
+
+from webapp.db import db
+from webapp.services.errors import DomainError, RowErrors
+
+T = TypeVar("T")
+
+
+def upload_text(file: Any) -> str:
+    """The uploaded file as text (UTF-8; undecodable bytes become U+FFFD and fail validation)."""
+    return str(file.read().decode("utf-8", errors="replace"))
+
+
+def run_import(action: Callable[[], T]) -> tuple[T | None, list[tuple[int, str]] | None]:
+    """Run an import service: commit when it succeeds; otherwise roll back, flash the reason and
+    return the bad rows (line, message) for the page to list. Nothing is half-stored."""
+    try:
+        result = action()
+    except RowErrors as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return None, exc.errors
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return None, None
+    db.session.commit()
+    return result, None
