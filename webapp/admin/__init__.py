@@ -1,7 +1,9 @@
 """Organisation setup for admins: users, roster import, the audit log."""
 
-from flask import Blueprint, abort
-from flask_login import current_user
+from flask import Blueprint
+
+from webapp.services.access import policy
+from webapp.web.access import me
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -9,8 +11,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 def admins_only() -> None:
     """Every admin page is for admins only (login is enforced app-wide before this runs)."""
-    if not current_user.is_authenticated or current_user.role != "admin":
-        abort(403)
+    policy.require_admin(me())
 
 
 from webapp.admin import views  # noqa: E402,F401

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from webapp.api import bp
 from webapp.db import db
+from webapp.services.access import policy
 from webapp.services.learning import overview
 from webapp.services.planning import plan
 from webapp.services.skills import estimates, pages
@@ -32,14 +33,13 @@ def openapi() -> Response:
 
 
 def _managers_only() -> None:
-    if me().role not in ("manager", "admin"):
-        abort(403)
+    policy.require_manager(me(), "use the team endpoints")
 
 
 @bp.route("/teams")
 def teams() -> Response:
     _managers_only()
-    rows = overview.team_rows(db.session, records.team_scope(db.session, me()))
+    rows = overview.team_rows(db.session, policy.team_scope(db.session, me()))
     return jsonify(teams=[{"id": t.id, "name": t.name, "engineers": t.engineers} for t in rows])
 
 
@@ -98,7 +98,7 @@ def _gap_json(g: RequirementGap) -> dict[str, Any]:
 @bp.route("/projects/gaps")
 def all_gaps() -> Response:
     _managers_only()
-    rows = gaps.gaps(db.session, team_ids=records.team_scope(db.session, me()))
+    rows = gaps.gaps(db.session, team_ids=policy.team_scope(db.session, me()))
     return jsonify(requirements=[_gap_json(g) for g in rows])
 
 

@@ -99,10 +99,7 @@ def save_draft(slug: str, notebook_id: int) -> Response:
 
 
 def _own_submission(submission_id: int) -> Submission:
-    user = me()
-    return submissions.get_for_viewer(
-        db.session, submission_id, viewer=user, may_view_user=user.role == "admin"
-    )
+    return submissions.get_for_viewer(db.session, submission_id, viewer=me())
 
 
 @bp.route("/submissions/<int:submission_id>")

@@ -7,7 +7,6 @@ from werkzeug.wrappers import Response
 
 from webapp.db import db
 from webapp.main import bp
-from webapp.models import Role
 from webapp.services.access import policy
 from webapp.services.learning import overview
 from webapp.web.access import me, public
@@ -20,11 +19,10 @@ def home() -> str:
         "progress": overview.engineer_progress(db.session, user.id),
         "evidence_count": overview.evidence_count(db.session, user.id),
     }
-    if user.role == Role.MANAGER.value:
-        context["teams"] = overview.team_rows(db.session, policy.managed_team_ids(db.session, user))
-    if user.role == Role.ADMIN.value:
+    if policy.is_manager_or_admin(user):
+        context["teams"] = overview.team_rows(db.session, policy.team_scope(db.session, user))
+    if policy.is_admin(user):
         context["counts"] = overview.organisation_counts(db.session)
-        context["teams"] = overview.team_rows(db.session, None)
     return render_template(f"main/home_{user.role}.html", **context)
 
 

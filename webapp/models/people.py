@@ -64,14 +64,6 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     def get_id(self) -> str:
         return str(self.id)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN.value
-
-    @property
-    def is_manager(self) -> bool:
-        return self.role == Role.MANAGER.value
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
 

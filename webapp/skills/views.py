@@ -196,7 +196,7 @@ def _engineer_export(user_id: int) -> Response:
 @manager_required
 def team_index() -> str:
     user = me()
-    ids = None if policy.is_admin(user) else policy.managed_team_ids(db.session, user)
+    ids = policy.team_scope(db.session, user)
     return render_template("skills/teams.html", teams=pages.teams_visible_to(db.session, ids))
 
 

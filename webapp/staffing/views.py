@@ -7,6 +7,7 @@ from flask import Response, flash, redirect, render_template, url_for
 from webapp.db import db
 from webapp.models import Team
 from webapp.services import tabular
+from webapp.services.access import policy
 from webapp.services.staffing import gaps, records
 from webapp.staffing import bp
 from webapp.staffing.forms import AssignmentForm, ProjectForm, RequirementForm, choices
@@ -16,7 +17,7 @@ from webapp.web.forms import EmptyForm, attempt
 
 
 def scope() -> set[int] | None:
-    return records.team_scope(db.session, me())
+    return policy.team_scope(db.session, me())
 
 
 def _team_choices() -> list[tuple[int, str]]:

@@ -38,7 +38,7 @@ def members_export(team_id: int) -> Response:
 def teams_export() -> Response:
     """The home page's teams table: the teams the viewer manages (every team for admins)."""
     user = me()
-    scope = None if policy.is_admin(user) else policy.managed_team_ids(db.session, user)
+    scope = policy.team_scope(db.session, user)
     rows = [
         (t.name, t.engineers, t.managers, t.projects) for t in overview.team_rows(db.session, scope)
     ]

@@ -2,7 +2,7 @@
 
 Every endpoint needs a logged-in user unless its view is marked ``@public``; the check runs in
 the app's ``before_request``, so a new blueprint cannot forget it. Role and object rules abort with
-403 (or 404 for objects that do not exist).
+403 through the one policy in ``webapp.services.access.policy``.
 """
 
 from __future__ import annotations
@@ -43,14 +43,11 @@ def enforce_login() -> Response | None:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Allow only users whose role is one of ``roles``; others get 403."""
-
+def _role_rule(rule: Callable[[User], None]) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
-                abort(403)
+            rule(me())
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -58,8 +55,9 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-admin_required = roles_required("admin")
-manager_required = roles_required("manager", "admin")
+# Named role rules over the one policy; each raises PermissionDenied (a 403 saying what to do).
+admin_required = _role_rule(policy.require_admin)
+manager_required = _role_rule(policy.require_manager)
 
 
 def me() -> User:
@@ -68,21 +66,13 @@ def me() -> User:
 
 
 def require_team_view(team_id: int) -> None:
-    """Abort unless the current user may see the team's skill data and reports."""
-    if not policy.can_view_team(me(), team_id, policy.managed_team_ids(db.session, me())):
-        abort(403)
+    """Raise PermissionDenied unless the current user may see the team's skill data and reports."""
+    policy.require_team_view(db.session, me(), team_id)
 
 
 def require_engineer_view(engineer_id: int) -> None:
-    """Abort unless the current user may see this engineer's data."""
-    user = me()
-    if not policy.can_view_engineer(
-        user,
-        engineer_id,
-        policy.managed_team_ids(db.session, user),
-        policy.team_ids_of(db.session, engineer_id),
-    ):
-        abort(403)
+    """Raise PermissionDenied unless the current user may see this engineer's data."""
+    policy.require_engineer_view(db.session, me(), engineer_id)
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -14,13 +14,12 @@ from webapp.models import (
     Notebook,
     NotebookVersion,
     Submission,
-    TeamMembership,
     User,
     Workshop,
 )
 from webapp.services import audit
 from webapp.services.access import policy
-from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
+from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.learning import progress
 
 
@@ -36,24 +35,9 @@ class PendingReview:
     submitted_at: datetime
 
 
-def reviewable_user_ids(session: Session, reviewer: User) -> set[int] | None:
-    """Whose answers ``reviewer`` may grade: None means everyone (admins)."""
-    if policy.is_admin(reviewer):
-        return None
-    teams = policy.managed_team_ids(session, reviewer)
-    if not teams:
-        return set()
-    rows = session.scalars(
-        select(TeamMembership.user_id).where(
-            TeamMembership.team_id.in_(teams), TeamMembership.is_manager.is_(False)
-        )
-    )
-    return set(rows) - {reviewer.id}
-
-
 def pending(session: Session, reviewer: User, limit: int = 200) -> list[PendingReview]:
     """Answers waiting for a reviewer, oldest first."""
-    users = reviewable_user_ids(session, reviewer)
+    users = policy.reviewable_engineer_ids(session, reviewer)
     stmt = (
         select(
             ExerciseResult.id,
@@ -84,9 +68,7 @@ def reviewable_result(session: Session, *, result_id: int, reviewer: User) -> Ex
     result = session.get(ExerciseResult, result_id)
     if result is None or result.status != "manual":
         raise NotFound("There is no answer waiting for review with that id.")
-    allowed = reviewable_user_ids(session, reviewer)
-    if allowed is not None and result.submission.user_id not in allowed:
-        raise PermissionDenied("Only the engineer's manager or an admin can grade this answer.")
+    policy.require_review(session, reviewer, result.submission.user_id)
     return result
 
 

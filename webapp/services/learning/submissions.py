@@ -35,7 +35,8 @@ from webapp.models import (
     User,
     WorkshopProgress,
 )
-from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
+from webapp.services.access import policy
+from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.learning import practice
 
 
@@ -219,15 +220,14 @@ def record_failure(session: Session, submission: Submission, message: str) -> No
     session.flush()
 
 
-def get_for_viewer(
-    session: Session, submission_id: int, *, viewer: User, may_view_user: bool
-) -> Submission:
-    """The submission, if the viewer may see it (its author, their manager, or an admin)."""
+def get_for_viewer(session: Session, submission_id: int, *, viewer: User) -> Submission:
+    """The submission, if the viewer may see it (the access policy: its author, or an admin).
+
+    Raises NotFound or PermissionDenied."""
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise NotFound("There is no such submission.")
-    if submission.user_id != viewer.id and not may_view_user:
-        raise PermissionDenied("That submission belongs to someone else.")
+    policy.require_submission_view(viewer, submission.user_id)
     return submission
 
 

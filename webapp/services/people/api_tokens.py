@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import ApiToken, User
 from webapp.services import audit
+from webapp.services.access import policy
 from webapp.services.errors import InvalidInput, NotFound
 
 PREFIX = "sf_"
@@ -71,7 +72,7 @@ def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
 def revoke_token(session: Session, token_id: int, *, actor: User) -> ApiToken:
     """Revoke one of the actor's tokens (admins may revoke anyone's). Raises NotFound."""
     token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.id and not actor.is_admin):
+    if token is None or not policy.can_manage_token(actor, token.user_id):
         raise NotFound("That token does not exist or is not yours.")
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)

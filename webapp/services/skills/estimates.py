@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from webapp.models import EvidenceSource, Skill, SkillEvidence, User
 from webapp.services import audit
 from webapp.services.access import policy
-from webapp.services.errors import InvalidInput, NotFound, PermissionDenied
+from webapp.services.errors import InvalidInput, NotFound
 
 # Plain strings: enum attribute access is slow in the per-pair loop.
 WORKSHOP, MANAGER, SELF = (
@@ -247,13 +247,7 @@ def record_manager_assessment(
         raise InvalidInput("Managers assess their engineers; use the self-assessment form for you.")
     if session.get(User, engineer_id) is None:
         raise NotFound("That engineer does not exist.")
-    if not policy.is_manager_or_admin(actor) or not policy.can_view_engineer(
-        actor,
-        engineer_id,
-        policy.managed_team_ids(session, actor),
-        policy.team_ids_of(session, engineer_id),
-    ):
-        raise PermissionDenied("Only this engineer's manager (or an admin) may assess them.")
+    policy.require_assess(session, actor, engineer_id)
     row = _append(
         session,
         user_id=engineer_id,

@@ -28,6 +28,7 @@ from webapp.models import (
     User,
 )
 from webapp.services import audit
+from webapp.services.access import policy
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
 from webapp.services.staffing import records
 from webapp.services.tabular import to_csv
@@ -135,7 +136,7 @@ def _lookups(session: Session, actor: User) -> _Lookups:
             session.execute(select(Skill.code, Skill.id).where(Skill.archived.is_(False))).all()
         ),
         users=dict(session.execute(select(User.email, User.id).where(User.active.is_(True))).all()),
-        scope=records.team_scope(session, actor),
+        scope=policy.team_scope(session, actor),
     )
 
 

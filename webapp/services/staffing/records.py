@@ -28,7 +28,7 @@ from webapp.models import (
 from webapp.models.staffing import OPEN_PROJECT_STATUSES
 from webapp.services import audit
 from webapp.services.access import policy
-from webapp.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from webapp.services.errors import Conflict, InvalidInput, NotFound
 
 OPEN_STATUSES = OPEN_PROJECT_STATUSES
 
@@ -46,28 +46,12 @@ class ProjectRow:
     assigned: int
 
 
-def team_scope(session: Session, actor: User) -> set[int] | None:
-    """Teams whose projects ``actor`` may see and change; ``None`` means every team (admins)."""
-    if policy.is_admin(actor):
-        return None
-    if not policy.is_manager_or_admin(actor):
-        return set()
-    return policy.managed_team_ids(session, actor)
-
-
-def check_team(session: Session, actor: User, team_id: int) -> None:
-    """Raise PermissionDenied unless ``actor`` manages the team (or is an admin)."""
-    scope = team_scope(session, actor)
-    if scope is not None and team_id not in scope:
-        raise PermissionDenied("Only the team's managers and admins can see or change this.")
-
-
 def get_project(session: Session, project_id: int, actor: User) -> Project:
     """The project, if the actor may see it. Raises NotFound or PermissionDenied."""
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"There is no project {project_id}; pick one from the projects list.")
-    check_team(session, actor, project.team_id)
+    policy.require_team_view(session, actor, project.team_id)
     return project
 
 
@@ -138,7 +122,7 @@ def create_project(
     """Create a project of a team the actor manages. Raises InvalidInput, Conflict, NotFound."""
     if session.get(Team, team_id) is None:
         raise NotFound("That team does not exist; pick one from the list.")
-    check_team(session, actor, team_id)
+    policy.require_team_view(session, actor, team_id)
     project = Project(
         name=_check_name(session, name),
         team_id=team_id,
@@ -343,11 +327,6 @@ def skill_choices(session: Session) -> list[tuple[int, str]]:
     return [(sid, name) for sid, name in rows]
 
 
-def _require_manager(actor: User) -> None:
-    if not policy.is_manager_or_admin(actor):
-        raise PermissionDenied("Only managers and admins can edit role profiles.")
-
-
 def list_profiles(session: Session, *, include_archived: bool = False) -> list[RoleProfile]:
     query = select(RoleProfile).order_by(RoleProfile.name)
     if not include_archived:
@@ -371,7 +350,7 @@ def save_profile(
     profile_id: int | None = None,
 ) -> RoleProfile:
     """Create a role profile, or rename an existing one. Raises Conflict on a taken name."""
-    _require_manager(actor)
+    policy.require_manager(actor, "edit role profiles")
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("Give the role profile a name of at most 120 characters.")
@@ -397,7 +376,7 @@ def set_profile_target(
     session: Session, *, actor: User, profile_id: int, skill_id: int, level: int | None
 ) -> None:
     """Set a profile's target level for a skill; ``None`` removes the skill from the profile."""
-    _require_manager(actor)
+    policy.require_manager(actor, "edit role profiles")
     profile = get_profile(session, profile_id)
     _skill(session, skill_id)
     row = session.get(RoleProfileSkill, (profile.id, skill_id))
@@ -426,7 +405,7 @@ def archive_profile(
     session: Session, profile_id: int, *, actor: User, archived: bool = True
 ) -> None:
     """Archive (or restore) a role profile; archived profiles are hidden from pickers."""
-    _require_manager(actor)
+    policy.require_manager(actor, "edit role profiles")
     profile = get_profile(session, profile_id)
     profile.archived = archived
     session.flush()
@@ -446,7 +425,7 @@ def visible_user_ids(session: Session, actor: User) -> set[int] | None:
     A project can borrow people from other teams; their manager's view of them is not ours, so
     such people appear by name only.
     """
-    scope = team_scope(session, actor)
+    scope = policy.team_scope(session, actor)
     if scope is None:
         return None
     rows = session.scalars(
