@@ -12,13 +12,13 @@ from webapp.models import AuditEvent, SkillEvidence
 from webapp.services.errors import InvalidInput, PermissionDenied
 from webapp.services.skills.estimates import (
     EstimateSettings,
-    EvidenceRow,
     estimate,
     load_estimates,
     record_manager_assessment,
     record_self_assessment,
     settings_from_config,
 )
+from webapp.services.skills.levels import EvidenceRow
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 SETTINGS = EstimateSettings(half_life_days=100.0, reverify_after_days=300)

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from webapp.db import db as _db
 from webapp.models import Project, ProjectAssignment, ProjectRequirement, WorkshopProgress
 from webapp.services.skills import pages
-from webapp.services.skills.estimates import EstimateSettings, EvidenceRow
+from webapp.services.skills.estimates import EstimateSettings
+from webapp.services.skills.levels import EvidenceRow
 from webapp.services.skills.trends import month_ends, replay, team_trends
 
 NOW = datetime(2025, 6, 15, tzinfo=UTC)

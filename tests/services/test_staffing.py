@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
@@ -14,20 +13,15 @@ from tests.services.staffing_factories import (
     give_level,
     make_project,
     make_skill,
-    make_submission,
-    make_workshop,
 )
 from webapp.db import db as _db
 from webapp.models import (
     AuditEvent,
-    EvidenceSource,
     Project,
     ProjectRequirement,
     RoleProfileSkill,
-    SkillEvidence,
 )
 from webapp.services.errors import Conflict, InvalidInput, PermissionDenied, RowErrors
-from webapp.services.skills.estimates import load_estimates
 from webapp.services.staffing import csv_io, gaps, records
 from webapp.services.staffing.gaps import RequirementRow, compute_gaps
 
@@ -190,32 +184,3 @@ def test_assigning_a_deactivated_person_is_refused(org: Org) -> None:
     project = make_project(org.team)
     with pytest.raises(Exception, match="deactivated"):
         records.assign(_db.session, actor=org.manager, project_id=project.id, user_id=gone.id)
-
-
-def test_sql_levels_follow_the_estimate_rule(org: Org) -> None:
-    """The gap query's SQL level equals the estimate service's level for every pair."""
-    rng = random.Random(4)
-    skills = [make_skill(f"s{i}") for i in range(4)]
-    people = [org.engineer, org.teammate, org.other_engineer]
-    workshop = make_workshop("w", skills[0], 3)
-    submissions = {p.id: make_submission(p, workshop) for p in people}
-    now = datetime.now(UTC)
-    for _ in range(150):
-        source = rng.choice(list(EvidenceSource))
-        user = rng.choice(people).id
-        _db.session.add(
-            SkillEvidence(
-                user_id=user,
-                skill_id=rng.choice(skills).id,
-                level=rng.randint(1, 5),
-                source=source.value,
-                recorded_at=now - timedelta(days=rng.randint(0, 50)),
-                submission_id=submissions[user] if source == EvidenceSource.WORKSHOP else None,
-            )
-        )
-    _db.session.flush()
-    ids = [p.id for p in people]
-    sub = gaps.current_levels(ids, [s.id for s in skills])
-    sql = {(u, s): lv for u, s, lv in _db.session.execute(select(sub))}
-    expected = {k: e.level for k, e in load_estimates(_db.session, user_ids=ids).items()}
-    assert sql == expected and len(sql) == 12

@@ -28,7 +28,7 @@ from webapp.models import (
     WorkshopSkillPrerequisite,
 )
 from webapp.services.errors import NotFound
-from webapp.services.skills.estimates import load_estimates
+from webapp.services.skills.levels import current_levels
 
 
 @dataclass(frozen=True)
@@ -261,8 +261,8 @@ def _prerequisites(
 
 
 def _viewer_levels(session: Session, viewer_id: int) -> dict[int, int]:
-    estimates = load_estimates(session, user_ids=[viewer_id])
-    return {skill_id: est.level for (_uid, skill_id), est in estimates.items()}
+    found = current_levels(session, user_ids=[viewer_id])
+    return {skill_id: level for (_uid, skill_id), level in found.items()}
 
 
 def _notebook_counts(session: Session, ids: list[int]) -> dict[int, int]:

@@ -43,7 +43,7 @@ from webapp.services.planning.optimiser import (
     single_hire_whatif,
     workshop_impact,
 )
-from webapp.services.skills.estimates import load_estimates
+from webapp.services.skills.levels import current_levels
 from webapp.services.staffing.gaps import load_requirements
 from webapp.services.staffing.records import OPEN_STATUSES
 
@@ -89,8 +89,8 @@ def _engineers(session: Session, ids: list[int]) -> tuple[EngineerIn, ...]:
         return ()
     names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
     levels: dict[int, dict[int, int]] = {}
-    for (uid, sid), est in load_estimates(session, user_ids=ids).items():
-        levels.setdefault(uid, {})[sid] = est.level
+    for (uid, sid), level in current_levels(session, user_ids=ids).items():
+        levels.setdefault(uid, {})[sid] = level
     passed: dict[int, set[int]] = {}
     for uid, wid in session.execute(
         select(WorkshopProgress.user_id, WorkshopProgress.workshop_id).where(

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import SkillEvidence, WorkshopProgress
-from webapp.services.skills.estimates import EstimateSettings, EvidenceRow, estimate
+from webapp.services.skills.estimates import EstimateSettings, estimate
+from webapp.services.skills.levels import EvidenceRow
 
 HOLDS_LEVEL = 3
 
@@ -86,14 +87,13 @@ def team_trends(
     if not user_ids:
         return replay([], [], now=now, months=months, settings=settings)
     ev = SkillEvidence
-    rows = [
-        EvidenceRow(*r)
-        for r in session.execute(
-            select(ev.user_id, ev.skill_id, ev.level, ev.source, ev.recorded_at).where(
-                ev.user_id.in_(user_ids), ev.recorded_at <= now
-            )
-        )
-    ]
+    # In recording order: the level rule breaks ties on time by it, like its SQL half does.
+    query = (
+        select(*(getattr(ev, f) for f in EvidenceRow._fields))
+        .where(ev.user_id.in_(user_ids), ev.recorded_at <= now)
+        .order_by(ev.id)
+    )
+    rows = [EvidenceRow._make(r) for r in session.execute(query)]
     passes = [
         when
         for when in session.scalars(

@@ -4,8 +4,9 @@ A requirement asks for ``headcount`` people at ``min_level`` or above. The peopl
 those assigned to the project whose current estimate reaches the level; the gap is the number
 of slots left (``missing``) and the level shortfall of the best unqualified assignees. The
 computation is a pure function over arrays; the loader beside it makes two SQL queries (the
-requirements, then every assignee's level in one join), so an organisation-wide report costs the
-same number of round trips as one project.
+requirements, then every assignee joined to their deciding evidence by the one level rule in
+``skills.levels``), so an organisation-wide report costs the same number of round trips as one
+project.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
-    EvidenceSource,
     Project,
     ProjectAssignment,
     ProjectRequirement,
     Skill,
-    SkillEvidence,
     Team,
     User,
 )
+from webapp.services.skills import levels
 from webapp.services.staffing.records import OPEN_STATUSES
 
 
@@ -145,55 +145,46 @@ def load_requirements(
     return [RequirementRow(*row) for row in session.execute(query)]  # type: ignore[call-arg]  # mypy cannot see a Row's length
 
 
-def current_levels(user_ids: Any, skill_ids: Any) -> Any:
-    """Subquery (user_id, skill_id, level): each person's current level, computed in SQL.
-
-    The same rule as ``estimates``: the highest verified (workshop) level, else the newest
-    manager assessment, else the newest self-assessment. Only the level is needed here, so the
-    database picks one row per (user, skill) and nothing else travels.
-    """
-    ev = SkillEvidence
-    source_rank = case(
-        (ev.source == EvidenceSource.WORKSHOP.value, 3),
-        (ev.source == EvidenceSource.MANAGER.value, 2),
-        else_=1,
-    )
-    verified_level = case((ev.source == EvidenceSource.WORKSHOP.value, ev.level), else_=0)
-    rank = func.row_number().over(
-        partition_by=(ev.user_id, ev.skill_id),
-        order_by=(source_rank.desc(), verified_level.desc(), ev.recorded_at.desc(), ev.id.desc()),
-    )
-    inner = (
-        select(ev.user_id, ev.skill_id, ev.level, rank.label("rank"))
-        .where(ev.user_id.in_(user_ids), ev.skill_id.in_(skill_ids))
-        .subquery()
-    )
-    return (
-        select(inner.c.user_id, inner.c.skill_id, inner.c.level).where(inner.c.rank == 1).subquery()
-    )
+def _pairs_with_evidence(session: Session, req_ids: list[int]) -> Sequence[Row[Any]]:
+    """(requirement, assignee, name, level, source, recorded_at): each pair joined to its deciding
+    evidence by the level rule's SQL half, up to one row per source, or one row of nulls."""
+    r, a = ProjectRequirement, ProjectAssignment
+    chosen = select(r.project_id).where(r.id.in_(req_ids))
+    deciding = levels.deciding_rows(
+        user_ids=select(a.user_id).where(a.project_id.in_(chosen)),
+        skill_ids=select(r.skill_id).where(r.id.in_(req_ids)),
+    ).subquery()
+    ev = deciding.c
+    return session.execute(
+        select(r.id, a.user_id, User.display_name, ev.level, ev.source, ev.recorded_at)
+        .join(a, a.project_id == r.project_id)
+        .join(User, User.id == a.user_id)
+        .outerjoin(deciding, and_(ev.user_id == a.user_id, ev.skill_id == r.skill_id))
+        .where(r.id.in_(req_ids))
+    ).all()
 
 
 def _assignment_pairs(
     session: Session, reqs: Sequence[RequirementRow]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
-    """(requirement index, user id, level) for everyone on each requirement's project: one query."""
-    req_ids = [r.id for r in reqs]
-    r, a = ProjectRequirement, ProjectAssignment
-    chosen = select(r.project_id).where(r.id.in_(req_ids))
-    people = select(a.user_id).where(a.project_id.in_(chosen))
-    levels = current_levels(people, select(r.skill_id).where(r.id.in_(req_ids)))
-    rows = session.execute(
-        select(r.id, a.user_id, User.display_name, func.coalesce(levels.c.level, 0))
-        .join(a, a.project_id == r.project_id)
-        .join(User, User.id == a.user_id)
-        .outerjoin(levels, and_(levels.c.user_id == a.user_id, levels.c.skill_id == r.skill_id))
-        .where(r.id.in_(req_ids))
-    ).all()
-    index = {req_id: i for i, req_id in enumerate(req_ids)}
-    names = {uid: name for _, uid, name, _ in rows}
-    pair_req = np.array([index[req_id] for req_id, _, _, _ in rows], dtype=np.int64)
-    pair_user = np.array([uid for _, uid, _, _ in rows], dtype=np.int64)
-    pair_level = np.array([lvl for _, _, _, lvl in rows], dtype=np.int64)
+    """(requirement index, user id, level) for everyone on each requirement's project: one query,
+    then the level rule's pure half (0 without evidence)."""
+    index = {req.id: i for i, req in enumerate(reqs)}
+    rows = _pairs_with_evidence(session, list(index))
+    skill_of = {row.id: reqs[index[row.id]].skill_id for row in rows}
+    evidence = (
+        levels.EvidenceRow(row.user_id, skill_of[row.id], row.level, row.source, row.recorded_at)
+        for row in rows
+        if row.level is not None
+    )
+    found = {key: picked.level for key, picked in levels.combine(evidence).items()}
+    pairs = dict.fromkeys((row.id, row.user_id) for row in rows)
+    names = {row.user_id: row.display_name for row in rows}
+    pair_req = np.array([index[req_id] for req_id, _ in pairs], dtype=np.int64)
+    pair_user = np.array([uid for _, uid in pairs], dtype=np.int64)
+    pair_level = np.array(
+        [found.get((uid, skill_of[req_id]), 0) for req_id, uid in pairs], dtype=np.int64
+    )
     return pair_req, pair_user, pair_level, names
 
 
