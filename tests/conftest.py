@@ -76,6 +76,9 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = database_url(tmp_path_factory.mktemp("db"))
     app = create_app(app_config(url))
+    # The first app of a process chooses the queue's storage; a test that built its own app
+    # before this one (tests/test_config.py, in a random order) must not have chosen it.
+    jobs.configure_queue(app)
     with app.app_context():
         reset_schema()
         upgrade()  # the suite runs on the migrated schema, as production does

@@ -125,9 +125,10 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_queue(app: Flask) -> None:
-    from webapp.jobs import configure_queue
+    """The first app of a process chooses the queue's storage; later ones leave it alone."""
+    from webapp.jobs import configure_queue_once
 
-    configure_queue(app)
+    configure_queue_once(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -16,6 +16,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 bootstrap = Bootstrap5()
-# The grading queue. Its storage is chosen by the factory (SQLite in instance/ by default, Redis
-# at scale); until then it holds jobs in memory, so importing this module does no I/O.
+# The grading queue. Its storage is chosen once per process, by the first app the factory builds
+# or explicitly by the worker (SQLite in instance/ by default, Redis at scale: webapp.jobs); until
+# then it holds jobs in memory, so importing this module does no I/O.
 queue = Huey("skillforge", results=False, storage_class=MemoryStorage)

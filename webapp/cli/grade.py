@@ -14,6 +14,7 @@ from webapp import jobs as tasks
 from webapp.cli.common import fail
 from webapp.grading.autograde import GradeResult, grade_files
 from webapp.grading.notebook import InvalidNotebook
+from webapp.services.learning.grading import to_outcome
 
 
 @click.command("grade")
@@ -49,7 +50,7 @@ def grade_command(
 
 def _write_feedback(result: GradeResult, path: Path) -> None:
     """Write the graded notebook exactly as the web app stores and shows it (hidden tests out)."""
-    feedback = nbformat.from_dict(tasks.to_outcome(result).feedback)
+    feedback = nbformat.from_dict(to_outcome(result).feedback)
     try:
         nbformat.write(feedback, path)
     except OSError as exc:

@@ -70,6 +70,8 @@ def worker_command(workers: int | None) -> None:
 
 
 def run_worker(app: Flask, workers: int) -> None:
+    """Consume the queue in this process (``serve`` forks one): its own queue storage, its app."""
+    tasks.configure_queue(app)
     tasks.bind_app(app)
     probe = tasks.get_grader(app)  # refuse to start without a sandbox, and warm the pool now
     click.echo(

@@ -20,7 +20,7 @@ from webapp.models import (
 from webapp.services import audit
 from webapp.services.access import policy
 from webapp.services.errors import InvalidInput, NotFound
-from webapp.services.learning import progress
+from webapp.services.learning import progress, scoring
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,7 @@ def grade_answer(
     results = session.scalars(
         select(ExerciseResult).where(ExerciseResult.submission_id == submission.id)
     ).all()
-    submission.score = sum(r.points or 0.0 for r in results)
-    submission.needs_review = any(r.points is None for r in results)
+    scoring.apply_score(submission, results)
     audit.record(
         session,
         actor=reviewer,

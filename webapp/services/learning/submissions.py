@@ -37,7 +37,7 @@ from webapp.models import (
 )
 from webapp.services.access import policy
 from webapp.services.errors import InvalidInput, NotFound
-from webapp.services.learning import practice
+from webapp.services.learning import practice, scoring
 
 
 @dataclass(frozen=True)
@@ -200,9 +200,7 @@ def record_outcome(session: Session, submission: Submission, outcome: Outcome) -
                 message=cell.message,
             )
         )
-    submission.needs_review = any(c.points is None for c in outcome.cells)
-    submission.score = sum(c.points or 0.0 for c in outcome.cells)
-    submission.max_score = sum(c.max_points for c in outcome.cells)
+    scoring.apply_score(submission, outcome.cells)
     submission.tampered = list(outcome.tampered)
     submission.feedback = outcome.feedback
     submission.sandbox = outcome.sandbox

@@ -12,14 +12,15 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.conftest import make_notebook_version, make_user, nbgrader_notebook
-from webapp import jobs
+from tests.conftest import app_config, make_notebook_version, make_user, nbgrader_notebook
+from webapp import create_app, jobs
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.models import (
@@ -149,6 +150,18 @@ def test_redis_queue_feeds_a_worker(app: Flask, db: object) -> None:
         redis.Redis.from_url(url).flushdb()
         app.config["QUEUE_URL"] = original
         jobs.configure_queue(app)
+
+
+def test_building_another_app_leaves_the_queue_where_jobs_already_go(
+    app: Flask, tmp_path: Path
+) -> None:
+    storage = queue.storage
+    other = create_app(
+        app_config(f"sqlite:///{tmp_path / 'other.db'}", QUEUE_URL="redis://127.0.0.1:6379/15")
+    )
+    with other.app_context():
+        _db.engine.dispose()
+    assert queue.storage is storage
 
 
 def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: object) -> None:

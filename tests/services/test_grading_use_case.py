@@ -1,0 +1,157 @@
+"""The grading use case: claim, read, grade in the real sandbox, score, record; and its failures.
+
+The grader is the real sandboxed one (the worker process's warm pool); ``Watched`` only looks at
+the database from outside while the real grader runs, to check what other workers would see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from nbformat import NotebookNode
+from sqlalchemy import func, select
+
+from tests.conftest import make_notebook_version, make_user, nbgrader_notebook
+from webapp import jobs
+from webapp.db import db as _db
+from webapp.grading.autograde import ChecksFailed, Grader, GradeResult
+from webapp.models import (
+    ExerciseResult,
+    Skill,
+    SkillCategory,
+    SkillEvidence,
+    Submission,
+    WorkshopProgress,
+)
+from webapp.services.learning import grading, submissions
+
+pytestmark = pytest.mark.sandbox
+ADD = nbgrader_notebook(
+    "def add(a, b):\n    return a + b", "assert add(1, 2) == 3", "assert add(-1, 1) == 0"
+)
+RIGHT = "def add(a, b):\n    return a + b"
+LEASE = timedelta(minutes=15)
+
+
+@dataclasses.dataclass
+class Watched:
+    """The real grader, noting while it runs whether the session holds a transaction and what
+    status another connection (another worker) reads for the submission."""
+
+    grader: Grader
+    submission_id: int
+    seen: list[tuple[bool, str | None]] = dataclasses.field(default_factory=list)
+
+    def grade(
+        self, source: NotebookNode, submission: NotebookNode, *, data_dir: Path | None = None
+    ) -> GradeResult:
+        with _db.engine.connect() as other:
+            status = other.scalar(
+                select(Submission.status).where(Submission.id == self.submission_id)
+            )
+        self.seen.append((_db.session().in_transaction(), status))
+        return self.grader.grade(source, submission, data_dir=data_dir)
+
+
+def stored(source: dict[str, object], answer: str, *, skill: Skill | None = None) -> Submission:
+    """A final submission, stored and committed as the web layer does before queueing it."""
+    number = (_db.session.scalar(select(func.count(Submission.id))) or 0) + 1
+    version = make_notebook_version(source, slug=f"adding-{number}", skill=skill)
+    user = make_user(email=f"grading{number}@example.com")
+    nb = submissions.notebook_from_answers(version.student, {"answer": answer})
+    submission = submissions.create_submission(
+        _db.session, user=user, version=version, nb=nb, mode="final"
+    )
+    _db.session.commit()
+    return submission
+
+
+def grade(submission_id: int, grader: grading.Grader, courses: Path) -> bool:
+    """The use case as the job calls it, committing at its boundaries and at the end."""
+    graded = grading.grade_submission(
+        _db.session(),
+        submission_id,
+        grader,
+        now=datetime.now(UTC),
+        lease=LEASE,
+        courses_path=courses,
+        commit=_db.session.commit,
+    )
+    _db.session.commit()
+    return graded
+
+
+def test_a_right_answer_is_graded_scored_and_earns_the_pass_and_the_skill(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    skill = Skill(code="adding", name="Adding", category=SkillCategory(code="m", name="Maths"))
+    _db.session.add(skill)
+    submission = stored(ADD, RIGHT, skill=skill)
+    assert grade(submission.id, jobs.get_grader(app), tmp_path) is True
+    graded = _db.session.get(Submission, submission.id)
+    assert graded is not None and graded.status == "graded" and graded.sandbox == "bwrap-root"
+    assert (graded.score, graded.max_score, graded.needs_review) == (2, 2, False)
+    result = _db.session.scalar(select(ExerciseResult))
+    assert result is not None and (result.grade_id, result.status) == ("check", "passed")
+    progress = _db.session.scalar(select(WorkshopProgress))
+    assert progress is not None and progress.best_score == 1 and progress.passed_at is not None
+    evidence = _db.session.scalar(select(SkillEvidence))
+    assert evidence is not None and evidence.submission_id == submission.id
+
+
+def test_the_claim_is_visible_and_no_transaction_is_open_while_the_notebook_runs(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    submission = stored(ADD, RIGHT)
+    watched = Watched(jobs.get_grader(app), submission.id)
+    assert grade(submission.id, watched, tmp_path) is True
+    assert watched.seen == [(False, "running")]
+
+
+def test_a_submission_is_graded_once_and_one_another_worker_holds_is_left_alone(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    done, held = stored(ADD, RIGHT), stored(ADD, RIGHT)
+    assert grade(done.id, jobs.get_grader(app), tmp_path) is True
+    assert submissions.claim(_db.session, held.id, now=datetime.now(UTC), lease=LEASE)
+    _db.session.commit()
+    for submission in (done, held):
+        watched = Watched(jobs.get_grader(app), submission.id)
+        assert grade(submission.id, watched, tmp_path) is False
+        assert watched.seen == []  # the grader never ran
+    assert _db.session.scalar(select(func.count(ExerciseResult.id))) == 1
+    assert _db.session.scalar(select(Submission.status).where(Submission.id == held.id)) == (
+        "running"
+    )
+
+
+def test_a_grader_failure_is_recorded_and_kept_when_the_job_rolls_back(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    stuck = "import time\nwhile True:\n    time.sleep(0.2)"
+    submission = stored(nbgrader_notebook(RIGHT, "assert add(1, 2) == 3", stuck), RIGHT)
+    config = dataclasses.replace(jobs.grader_config(app), notebook_timeout=4, pool_size=2)
+    with Grader(config) as grader, pytest.raises(ChecksFailed):
+        grade(submission.id, grader, tmp_path)
+    _db.session.rollback()  # what the job does with the exception: the failure stays stored
+    failed = _db.session.get(Submission, submission.id)
+    assert failed is not None and failed.status == "error" and failed.graded_at is not None
+    assert (failed.error or "").startswith("The grader failed: the checks did not finish")
+    assert _db.session.scalar(select(func.count(ExerciseResult.id))) == 0
+
+
+def test_the_workshop_folder_is_handed_to_the_grader_only_when_it_exists(
+    db: object, tmp_path: Path
+) -> None:
+    submission = stored(ADD, RIGHT)
+    work = grading.read_work(_db.session(), submission.id, courses_path=tmp_path)
+    assert work.data_dir is None
+    assert work.submission.cells[0].source == RIGHT
+    assert "BEGIN HIDDEN TESTS" in work.source.cells[1].source
+    (tmp_path / "adding-1").mkdir()
+    work = grading.read_work(_db.session(), submission.id, courses_path=tmp_path)
+    assert work.data_dir == tmp_path / "adding-1"
