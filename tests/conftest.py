@@ -26,6 +26,7 @@ from webapp import create_app, jobs
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.grading import notebook as nbg
+from webapp.grading.pool import LEAN_WARM_UP
 from webapp.models import (
     Exercise,
     Notebook,
@@ -64,6 +65,7 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "GRADER_CELL_TIMEOUT": 20,
         "GRADER_NOTEBOOK_TIMEOUT": 120,
         "GRADER_POOL_SIZE": 2,
+        "GRADER_WARM_UP": LEAN_WARM_UP,  # the suite's notebooks are small: latency buys nothing
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "LOGIN_RATE_LIMIT": SUITE_LOGIN_LIMIT,

@@ -60,6 +60,7 @@ GRADER_KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
 GRADER_CELL_TIMEOUT = 30
 GRADER_NOTEBOOK_TIMEOUT = 600
 GRADER_MEMORY_MB = 2048
+GRADER_WARM_UP = None  # code each pool kernel runs while it waits; None: the grader's default
 GRADER_POOL_SIZE = 8  # warm kernels per worker process: 2 per submission, 2 per grading thread
 # Refuse to grade without a sandbox unless this is set (logged loudly, shown on the admin page).
 GRADER_ALLOW_UNSANDBOXED = False

@@ -20,6 +20,7 @@ from huey.storage import RedisStorage, SqliteStorage
 from webapp.db import db
 from webapp.extensions import queue
 from webapp.grading.autograde import Grader, GraderConfig
+from webapp.grading.pool import WARM_UP
 from webapp.services.learning import grading, submissions
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def grader_config(app: Flask) -> GraderConfig:
         memory_mb=int(c["GRADER_MEMORY_MB"]),
         pool_size=int(c["GRADER_POOL_SIZE"]),
         allow_unsandboxed=bool(c["GRADER_ALLOW_UNSANDBOXED"]),
+        warm_up=c.get("GRADER_WARM_UP") or WARM_UP,
     )
 
 

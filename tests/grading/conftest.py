@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from webapp.grading.autograde import Grader, GraderConfig
+from webapp.grading.pool import LEAN_WARM_UP
 
 CELL_TIMEOUT = 3  # the nbgrader reference was produced with the same per-cell limit
 ENV_SECRET = ("SKILLFORGE_GRADER_TEST_SECRET", "hunter2-env")
@@ -18,7 +19,11 @@ ENV_SECRET = ("SKILLFORGE_GRADER_TEST_SECRET", "hunter2-env")
 def grader_config() -> GraderConfig:
     run_root = f"/dev/shm/sfg-test-{os.getpid()}"
     return GraderConfig(
-        cell_timeout=CELL_TIMEOUT, notebook_timeout=60, pool_size=2, run_root=run_root
+        cell_timeout=CELL_TIMEOUT,
+        notebook_timeout=60,
+        pool_size=2,
+        run_root=run_root,
+        warm_up=LEAN_WARM_UP,
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from nbmaker import answer, autotest, code, notebook
 
 from webapp.grading.autograde import Grader, GraderConfig, GradeResult
+from webapp.grading.pool import LEAN_WARM_UP
 from webapp.grading.sandbox import CgroupManager, Limits
 
 CELL_TIMEOUT = 15
@@ -68,6 +69,7 @@ def grader() -> Iterator[Grader]:
         notebook_timeout=60,
         pool_size=4,
         run_root=f"/dev/shm/sfg-fair-{os.getpid()}",
+        warm_up=LEAN_WARM_UP,
     )
     with Grader(config) as grader:
         yield grader

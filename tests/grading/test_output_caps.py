@@ -36,7 +36,7 @@ FLOOD = "for _ in range(3000):\n    print('x' * 99_999, flush=True)  # 300 MB in
 
 @pytest.fixture(scope="module")
 def grader() -> Iterator[Grader]:
-    """A grader whose cells may run long enough to print 300 MB."""
+    """A grader whose cells may run long enough to print 300 MB (and production's warm-up)."""
     config = GraderConfig(
         cell_timeout=60,
         notebook_timeout=120,

@@ -161,11 +161,13 @@ def test_fork_bomb_is_capped_and_cleaned_up(grader, grader_config):
         "                except OSError:\n                    time.sleep(0.05)\n"
         "        children += 1\nexcept OSError as exc:\n    stopped = repr(exc)"
     )
-    cell = graded(grader, attack(bomb, "assert children > 10_000, stopped"))
-    assert cell.status == "failed"
-    # RLIMIT_NPROC counts threads too: either fork() or a kernel thread hits the cap first
-    reasons = ("BlockingIOError", "Resource temporarily", "can't start new thread", "killed:")
-    assert any(reason in cell.message for reason in reasons), cell.message
+    cell = graded(grader, attack(bomb, "assert children > 10_000, stopped"))  # and no survivors
+    # RLIMIT_NPROC counts threads too: fork() or one of the kernel's own threads hits the cap
+    # first; in the second case the kernel cannot answer and the cell runs out of time instead.
+    assert (cell.status in ("failed", "timeout"), cell.points) == (True, 0), cell.message
+    if cell.status == "failed":
+        reasons = ("BlockingIOError", "Resource temporarily", "can't start new thread", "killed:")
+        assert any(reason in cell.message for reason in reasons), cell.message
 
 
 @pytest.mark.sandbox

@@ -17,6 +17,7 @@ from flask import Flask
 
 from tests.conftest import FIXTURE_COURSES
 from webapp.grading.autograde import Grader, GraderConfig
+from webapp.grading.pool import LEAN_WARM_UP
 from webapp.services.catalog import check
 from webapp.services.catalog.check import CheckOutcome
 from webapp.services.catalog.source import course_folders, load_catalog
@@ -38,6 +39,7 @@ def config() -> GraderConfig:
         notebook_timeout=240,
         pool_size=2,
         run_root=f"/dev/shm/sfg-courses-{os.getpid()}",
+        warm_up=LEAN_WARM_UP,  # each notebook imports what it uses; a warm-up only adds latency
     )
 
 

@@ -38,7 +38,7 @@ from webapp.grading.notebook import (
     read_notebook,
     replace_regions,
 )
-from webapp.grading.pool import Kernel, KernelPool
+from webapp.grading.pool import WARM_UP, Kernel, KernelPool
 from webapp.grading.prepare import Prepared, prepare
 from webapp.grading.relay import (
     CheckReport,
@@ -78,6 +78,7 @@ class GraderConfig:
     run_root: str | None = None
     check_seed: int | None = None  # fixed seed for the randomised checks; None: fresh per grade
     cpu_cores: float = 1.0
+    warm_up: str = WARM_UP  # imported by each kernel while it waits in the pool
 
     def limits(self) -> Limits:
         cpu = int(self.notebook_timeout) + 60  # a backstop; wall-clock limits act first
@@ -299,7 +300,7 @@ class Grader:
         self._sandbox = Sandbox(
             self._backend, config.kernel_python, config.limits(), config.run_root
         )
-        self._pool = KernelPool(self._sandbox, config.pool_size)
+        self._pool = KernelPool(self._sandbox, config.pool_size, warm_up=config.warm_up)
 
     @property
     def backend(self) -> str:
