@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, scoped_session
+from sqlalchemy.orm import Session as OrmSession
+
+# What services take: a plain Session (CLI, jobs, tests) or the app's scoped ``db.session``, which
+# proxies every Session method. One alias, so the views' calls type-check without casts.
+Session: TypeAlias = OrmSession | scoped_session[Any]
 
 # Deterministic constraint names, so migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {

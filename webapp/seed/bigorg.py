@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     EvidenceSource,
     Project,

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import nbformat
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     EvidenceSource,
     Notebook,

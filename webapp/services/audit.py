@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from webapp.db import Session
 from webapp.models import AuditEvent, User
 
 

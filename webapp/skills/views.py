@@ -269,9 +269,9 @@ def matrix_table(result: pages.TeamMatrix) -> tuple[list[str], list[list[object]
     rows: list[list[object]] = []
     for i, (_, name) in enumerate(result.engineers):
         cells = [result.cell(i, j) for j in range(len(result.skills))]
-        rows.append([name] + [f"{c[0]}{'v' if c[1] else ''}" if c[0] else "" for c in cells])
+        rows.append([name, *(f"{c[0]}{'v' if c[1] else ''}" if c[0] else "" for c in cells)])
     if result.coverage is not None:
-        rows.append(["coverage (holders / verified)"] + [f"{h}/{v}" for h, v in result.coverage])
+        rows.append(["coverage (holders / verified)", *(f"{h}/{v}" for h, v in result.coverage)])
     return header, rows
 
 

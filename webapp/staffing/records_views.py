@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
 
 from webapp.db import db
 from webapp.services.staffing import csv_io, records

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -26,7 +27,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
-def render_error(status: int, title: str, message: str) -> tuple[object, int]:
+def render_error(status: int, title: str, message: str) -> ResponseReturnValue:
     advice = ADVICE.get(status, "")
     if wants_json():
         return jsonify(error=title, message=message, status=status), status
@@ -38,7 +39,7 @@ def render_error(status: int, title: str, message: str) -> tuple[object, int]:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError) -> tuple[object, int]:
+    def csrf_error(exc: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
             "The form could not be accepted",
@@ -46,17 +47,17 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError) -> tuple[object, int]:
+    def domain_error(exc: DomainError) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(exc.status, "That could not be done", exc.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> object:
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         if exc.code is None or exc.code < 400:
             return exc
         return render_error(exc.code, exc.name, exc.description or "")
 
     @app.errorhandler(InternalServerError)
-    def server_error(exc: InternalServerError) -> tuple[object, int]:
+    def server_error(exc: InternalServerError) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(500, "Internal error", "The server could not finish your request.")

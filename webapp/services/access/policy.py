@@ -9,8 +9,8 @@ with the message saying what to do), so a rule is written once whichever layer e
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import Role, TeamMembership, User
 from webapp.services.errors import PermissionDenied
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     CatalogSync,
     Exercise,

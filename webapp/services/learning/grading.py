@@ -12,8 +12,8 @@ from typing import Protocol
 
 import nbformat
 from nbformat import NotebookNode
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.grading.autograde import GradeResult
 from webapp.models import Notebook, NotebookVersion, Submission, Workshop
 from webapp.services.errors import NotFound

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.grading.sandbox import probe_backends
 from webapp.models import Submission, SubmissionStatus, User
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import Submission, SubmissionMode, SubmissionStatus, User
 from webapp.services.errors import PracticeRunRefused
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     EvidenceSource,
     Exercise,

@@ -18,8 +18,8 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 from sqlalchemy import CursorResult, or_, select, update
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.grading import notebook as nbg
 from webapp.models import (
     Draft,

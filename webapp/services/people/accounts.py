@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import Role, Team, TeamMembership, User
 from webapp.services import audit
 from webapp.services.errors import Conflict, InvalidInput

@@ -6,8 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
+from webapp.db import Session
 from webapp.models import Role, User
 from webapp.services import audit
 from webapp.services.errors import DomainError, InvalidInput, RowErrors

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import Team, TeamMembership, User
 from webapp.services.errors import NotFound
 

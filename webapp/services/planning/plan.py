@@ -17,8 +17,8 @@ from threading import Lock
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     ProficiencyLevel,
     Project,

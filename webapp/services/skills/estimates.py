@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from webapp.db import Session
 from webapp.models import EvidenceSource, Skill, SkillEvidence, User
 from webapp.services import audit
 from webapp.services.access import policy

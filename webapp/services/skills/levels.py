@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import EvidenceSource, SkillEvidence
 
 # Plain strings: enum attribute access is slow in the per-row loop.

@@ -11,8 +11,9 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from webapp.db import Session
 from webapp.models import (
     ProficiencyLevel,
     Project,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import SkillEvidence, WorkshopProgress
 from webapp.services.skills.estimates import EstimateSettings, estimate
 from webapp.services.skills.levels import EvidenceRow

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Row, and_, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     Project,
     ProjectAssignment,

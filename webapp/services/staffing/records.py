@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from webapp.db import Session
 from webapp.models import (
     Project,
     ProjectAssignment,
