@@ -29,6 +29,7 @@ from webapp.models import (
     WorkshopSkillPrerequisite,
 )
 from webapp.services.errors import NotFound
+from webapp.services.rows import AnyRow, labelled, row_into
 from webapp.services.skills.levels import current_levels
 
 
@@ -199,11 +200,14 @@ def _skill_tags(session: Session, ids: list[int]) -> dict[int, list[SkillTag]]:
     query = (
         select(
             WorkshopSkill.workshop_id,
-            Skill.code,
-            Skill.name,
-            SkillCategory.code,
-            SkillCategory.name,
-            WorkshopSkill.level,
+            *labelled(
+                SkillTag,
+                code=Skill.code,
+                name=Skill.name,
+                category_code=SkillCategory.code,
+                category_name=SkillCategory.name,
+                level=WorkshopSkill.level,
+            ),
         )
         .join(Skill, Skill.id == WorkshopSkill.skill_id)
         .join(SkillCategory, SkillCategory.id == Skill.category_id)
@@ -211,19 +215,22 @@ def _skill_tags(session: Session, ids: list[int]) -> dict[int, list[SkillTag]]:
         .order_by(Skill.name)
     )
     tags: dict[int, list[SkillTag]] = defaultdict(list)
-    for wid, *fields in session.execute(query):
-        tags[wid].append(SkillTag(*fields))  # type: ignore[arg-type]  # mypy cannot see a Row's length
+    for row in session.execute(query):
+        tags[row.workshop_id].append(row_into(SkillTag, row))
     return tags
 
 
 def _progress(session: Session, viewer_id: int) -> dict[int, Progress]:
     query = select(
         WorkshopProgress.workshop_id,
-        WorkshopProgress.attempts,
-        WorkshopProgress.best_score,
-        WorkshopProgress.passed_at,
+        *labelled(
+            Progress,
+            attempts=WorkshopProgress.attempts,
+            best_score=WorkshopProgress.best_score,
+            passed_at=WorkshopProgress.passed_at,
+        ),
     ).where(WorkshopProgress.user_id == viewer_id)
-    return {wid: Progress(*rest) for wid, *rest in session.execute(query)}  # type: ignore[arg-type]  # mypy cannot see a Row's length
+    return {row.workshop_id: row_into(Progress, row) for row in session.execute(query)}
 
 
 def _prerequisites(
@@ -278,16 +285,21 @@ def _notebook_counts(session: Session, ids: list[int]) -> dict[int, int]:
 # --- notebooks ------------------------------------------------------------------------------------
 
 
-def _current_versions(session: Session, workshop_id: int) -> list[Any]:
-    """(notebook id, title, filename, version id, hash, max points) of live notebooks, in order."""
+def _current_versions(session: Session, workshop_id: int) -> list[AnyRow]:
+    """Live notebooks at their current version, in order: every NotebookSummary field but the
+    exercises."""
     query = (
         select(
-            Notebook.id,
-            Notebook.title,
-            Notebook.filename,
-            NotebookVersion.id,
-            NotebookVersion.content_hash,
-            NotebookVersion.max_points,
+            *labelled(
+                NotebookSummary,
+                omit=("exercises",),
+                id=Notebook.id,
+                title=Notebook.title,
+                filename=Notebook.filename,
+                version_id=NotebookVersion.id,
+                content_hash=NotebookVersion.content_hash,
+                max_points=NotebookVersion.max_points,
+            )
         )
         .join(
             NotebookVersion,
@@ -302,16 +314,23 @@ def _current_versions(session: Session, workshop_id: int) -> list[Any]:
 
 def _notebook_summaries(session: Session, workshop_id: int) -> list[NotebookSummary]:
     rows = _current_versions(session, workshop_id)
+    columns = labelled(
+        ExerciseRow,
+        grade_id=Exercise.grade_id,
+        kind=Exercise.kind,
+        points=Exercise.points,
+        skill_name=Skill.name,
+    )
     query = (
-        select(Exercise.version_id, Exercise.grade_id, Exercise.kind, Exercise.points, Skill.name)
+        select(Exercise.version_id, *columns)
         .outerjoin(Skill, Skill.id == Exercise.skill_id)
-        .where(Exercise.version_id.in_([r[3] for r in rows]))
+        .where(Exercise.version_id.in_([r.version_id for r in rows]))
         .order_by(Exercise.cell_index)
     )
     by_version: dict[int, list[ExerciseRow]] = defaultdict(list)
-    for vid, *fields in session.execute(query):
-        by_version[vid].append(ExerciseRow(*fields))  # type: ignore[arg-type]  # mypy cannot see a Row's length
-    return [NotebookSummary(*r, exercises=tuple(by_version[r[3]])) for r in rows]  # type: ignore[misc]  # mypy cannot see a Row's length
+    for row in session.execute(query):
+        by_version[row.version_id].append(row_into(ExerciseRow, row))
+    return [row_into(NotebookSummary, r, exercises=tuple(by_version[r.version_id])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -333,15 +352,18 @@ class NotebookRef:
 # running it (SQLAlchemy caches the compiled SQL, not the Python expression).
 _NOTEBOOK_REF = (
     select(
-        Workshop.slug,
-        Workshop.title,
-        Workshop.archived,
-        Notebook.id,
-        Notebook.title,
-        Notebook.filename,
-        NotebookVersion.id,
-        NotebookVersion.content_hash,
-        NotebookVersion.max_points,
+        *labelled(
+            NotebookRef,
+            workshop_slug=Workshop.slug,
+            workshop_title=Workshop.title,
+            workshop_archived=Workshop.archived,
+            notebook_id=Notebook.id,
+            title=Notebook.title,
+            filename=Notebook.filename,
+            version_id=NotebookVersion.id,
+            content_hash=NotebookVersion.content_hash,
+            max_points=NotebookVersion.max_points,
+        )
     )
     .join(Workshop, Workshop.id == Notebook.workshop_id)
     .join(
@@ -362,7 +384,7 @@ def notebook_ref(session: Session, *, slug: str, notebook_id: int) -> NotebookRe
     row = session.execute(_NOTEBOOK_REF, {"notebook_id": notebook_id, "slug": slug}).first()
     if row is None:
         raise NotFound("No such notebook in this workshop; open the workshop to see its notebooks.")
-    return NotebookRef(*row)
+    return row_into(NotebookRef, row)
 
 
 def version_json(session: Session, version_id: int, *, which: str = "student") -> dict[str, Any]:

@@ -36,6 +36,7 @@ from webapp.services.catalog.source import (
     to_json,
 )
 from webapp.services.catalog.taxonomy import sync_taxonomy
+from webapp.services.rows import labelled, rows_into
 
 
 @dataclass
@@ -272,15 +273,18 @@ def catalog_status(session: Session) -> list[WorkshopStatus]:
     live_notebooks = func.count(func.distinct(Notebook.id)).filter(Notebook.archived.is_(False))
     query = (
         select(
-            Workshop.slug,
-            Workshop.title,
-            Workshop.archived,
-            live_notebooks,
-            func.count(NotebookVersion.id),
+            *labelled(
+                WorkshopStatus,
+                slug=Workshop.slug,
+                title=Workshop.title,
+                archived=Workshop.archived,
+                notebooks=live_notebooks,
+                versions=func.count(NotebookVersion.id),
+            )
         )
         .outerjoin(Notebook, Notebook.workshop_id == Workshop.id)
         .outerjoin(NotebookVersion, NotebookVersion.notebook_id == Notebook.id)
         .group_by(Workshop.id, Workshop.slug, Workshop.title, Workshop.archived)
         .order_by(Workshop.archived, Workshop.title)
     )
-    return [WorkshopStatus(*row) for row in session.execute(query)]
+    return rows_into(WorkshopStatus, session.execute(query))

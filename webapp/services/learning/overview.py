@@ -18,6 +18,7 @@ from webapp.models import (
     Workshop,
     WorkshopProgress,
 )
+from webapp.services.rows import labelled, rows_into
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,20 @@ class TeamRow:
 def engineer_progress(session: Session, user_id: int) -> list[ProgressRow]:
     rows = session.execute(
         select(
-            Workshop.slug,
-            Workshop.title,
-            WorkshopProgress.attempts,
-            WorkshopProgress.best_score,
-            WorkshopProgress.passed_at,
+            *labelled(
+                ProgressRow,
+                workshop_slug=Workshop.slug,
+                workshop_title=Workshop.title,
+                attempts=WorkshopProgress.attempts,
+                best_score=WorkshopProgress.best_score,
+                passed_at=WorkshopProgress.passed_at,
+            )
         )
         .join(Workshop, Workshop.id == WorkshopProgress.workshop_id)
         .where(WorkshopProgress.user_id == user_id)
         .order_by(WorkshopProgress.updated_at.desc())
     )
-    return [ProgressRow(*row) for row in rows]
+    return rows_into(ProgressRow, rows)
 
 
 def evidence_count(session: Session, user_id: int) -> int:

@@ -21,6 +21,7 @@ from webapp.services import audit
 from webapp.services.access import policy
 from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.learning import progress, scoring
+from webapp.services.rows import labelled, rows_into
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,17 @@ def pending(session: Session, reviewer: User, limit: int = 200) -> list[PendingR
     users = policy.reviewable_engineer_ids(session, reviewer)
     stmt = (
         select(
-            ExerciseResult.id,
-            Submission.id,
-            User.display_name,
-            Workshop.title,
-            Notebook.title,
-            ExerciseResult.grade_id,
-            ExerciseResult.max_points,
-            Submission.submitted_at,
+            *labelled(
+                PendingReview,
+                result_id=ExerciseResult.id,
+                submission_id=Submission.id,
+                engineer=User.display_name,
+                workshop=Workshop.title,
+                notebook=Notebook.title,
+                grade_id=ExerciseResult.grade_id,
+                max_points=ExerciseResult.max_points,
+                submitted_at=Submission.submitted_at,
+            )
         )
         .join(Submission, Submission.id == ExerciseResult.submission_id)
         .join(User, User.id == Submission.user_id)
@@ -60,7 +64,7 @@ def pending(session: Session, reviewer: User, limit: int = 200) -> list[PendingR
     )
     if users is not None:
         stmt = stmt.where(Submission.user_id.in_(users or {-1}))
-    return [PendingReview(*row) for row in session.execute(stmt)]
+    return rows_into(PendingReview, session.execute(stmt))
 
 
 def reviewable_result(session: Session, *, result_id: int, reviewer: User) -> ExerciseResult:

@@ -38,6 +38,7 @@ from webapp.models import (
 from webapp.services.access import policy
 from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.learning import practice, scoring
+from webapp.services.rows import labelled, rows_into
 
 
 @dataclass(frozen=True)
@@ -312,20 +313,23 @@ def attempts(session: Session, *, user_id: int, notebook_id: int, limit: int = 5
     """The engineer's submissions of a notebook (every version), newest first."""
     rows = session.execute(
         select(
-            Submission.id,
-            Submission.mode,
-            Submission.status,
-            Submission.score,
-            Submission.max_score,
-            Submission.submitted_at,
-            Submission.needs_review,
+            *labelled(
+                Attempt,
+                id=Submission.id,
+                mode=Submission.mode,
+                status=Submission.status,
+                score=Submission.score,
+                max_score=Submission.max_score,
+                submitted_at=Submission.submitted_at,
+                needs_review=Submission.needs_review,
+            )
         )
         .join(NotebookVersion, NotebookVersion.id == Submission.version_id)
         .where(Submission.user_id == user_id, NotebookVersion.notebook_id == notebook_id)
         .order_by(Submission.id.desc())
         .limit(limit)
     )
-    return [Attempt(*row) for row in rows]
+    return rows_into(Attempt, rows)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from webapp.db import Session
 from webapp.models import Team, TeamMembership, User
 from webapp.services.errors import NotFound
+from webapp.services.rows import labelled, rows_into
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,18 @@ def get_team(session: Session, team_id: int) -> Team:
 
 def members(session: Session, team_id: int) -> list[Member]:
     rows = session.execute(
-        select(User.id, User.display_name, User.email, User.role, TeamMembership.is_manager)
+        select(
+            *labelled(
+                Member,
+                id=User.id,
+                name=User.display_name,
+                email=User.email,
+                role=User.role,
+                is_manager=TeamMembership.is_manager,
+            )
+        )
         .join(TeamMembership, TeamMembership.user_id == User.id)
         .where(TeamMembership.team_id == team_id)
         .order_by(TeamMembership.is_manager.desc(), User.display_name)
     )
-    return [Member(*row) for row in rows]
+    return rows_into(Member, rows)

@@ -28,6 +28,7 @@ from webapp.models import (
     User,
 )
 from webapp.services.errors import NotFound
+from webapp.services.rows import labelled, rows_into
 from webapp.services.skills.estimates import EstimateSettings, SkillEstimate, load_estimates
 from webapp.services.skills.learning_path import OPEN_PROJECTS, WorkshopNode, best_workshop_for
 
@@ -69,25 +70,36 @@ class HistoryEntry:
 
 
 def proficiency_levels(session: Session) -> list[LevelInfo]:
-    rows = session.execute(
-        select(ProficiencyLevel.level, ProficiencyLevel.name, ProficiencyLevel.descriptor).order_by(
-            ProficiencyLevel.level
-        )
+    columns = labelled(
+        LevelInfo,
+        level=ProficiencyLevel.level,
+        name=ProficiencyLevel.name,
+        descriptor=ProficiencyLevel.descriptor,
     )
-    return [LevelInfo(*r) for r in rows]
+    rows = session.execute(select(*columns).order_by(ProficiencyLevel.level))
+    return rows_into(LevelInfo, rows)
 
 
 def skill_catalog(session: Session, *, category_id: int | None = None) -> list[SkillInfo]:
     """Skills that are not archived, by category then name."""
     query = (
-        select(Skill.id, Skill.code, Skill.name, Skill.category_id, SkillCategory.name)
+        select(
+            *labelled(
+                SkillInfo,
+                id=Skill.id,
+                code=Skill.code,
+                name=Skill.name,
+                category_id=Skill.category_id,
+                category=SkillCategory.name,
+            )
+        )
         .join(SkillCategory, SkillCategory.id == Skill.category_id)
         .where(Skill.archived.is_(False))
         .order_by(SkillCategory.name, Skill.name)
     )
     if category_id is not None:
         query = query.where(Skill.category_id == category_id)
-    return [SkillInfo(*r) for r in session.execute(query)]
+    return rows_into(SkillInfo, session.execute(query))
 
 
 def categories(session: Session) -> list[tuple[int, str]]:
@@ -148,20 +160,23 @@ def history(session: Session, user_id: int) -> list[HistoryEntry]:
     recorder = aliased(User)
     rows = session.execute(
         select(
-            Skill.id,
-            Skill.name,
-            SkillEvidence.level,
-            SkillEvidence.source,
-            SkillEvidence.recorded_at,
-            recorder.display_name,
-            SkillEvidence.note,
+            *labelled(
+                HistoryEntry,
+                skill_id=Skill.id,
+                skill_name=Skill.name,
+                level=SkillEvidence.level,
+                source=SkillEvidence.source,
+                recorded_at=SkillEvidence.recorded_at,
+                recorded_by=recorder.display_name,
+                note=SkillEvidence.note,
+            )
         )
         .join(Skill, Skill.id == SkillEvidence.skill_id)
         .outerjoin(recorder, recorder.id == SkillEvidence.recorded_by_id)
         .where(SkillEvidence.user_id == user_id)
         .order_by(Skill.name, SkillEvidence.recorded_at.desc(), SkillEvidence.id.desc())
     )
-    return [HistoryEntry(*r) for r in rows]
+    return rows_into(HistoryEntry, rows)
 
 
 def teams_visible_to(session: Session, team_ids: set[int] | None) -> list[tuple[int, str, int]]:

@@ -28,6 +28,7 @@ from webapp.models import (
     Team,
     User,
 )
+from webapp.services.rows import labelled, rows_into
 from webapp.services.skills import levels
 from webapp.services.staffing.records import OPEN_STATUSES
 
@@ -116,18 +117,21 @@ def load_requirements(
     """Requirements of open projects (planned or active), ordered by start date and importance."""
     query = (
         select(
-            ProjectRequirement.id,
-            Project.id,
-            Project.name,
-            Team.id,
-            Team.name,
-            Project.start_date,
-            Skill.id,
-            Skill.name,
-            ProjectRequirement.min_level,
-            ProjectRequirement.headcount,
-            ProjectRequirement.importance,
-            ProjectRequirement.allocation_pct,
+            *labelled(
+                RequirementRow,
+                id=ProjectRequirement.id,
+                project_id=Project.id,
+                project_name=Project.name,
+                team_id=Team.id,
+                team_name=Team.name,
+                start_date=Project.start_date,
+                skill_id=Skill.id,
+                skill_name=Skill.name,
+                min_level=ProjectRequirement.min_level,
+                headcount=ProjectRequirement.headcount,
+                importance=ProjectRequirement.importance,
+                allocation_pct=ProjectRequirement.allocation_pct,
+            )
         )
         .join(Project, Project.id == ProjectRequirement.project_id)
         .join(Team, Team.id == Project.team_id)
@@ -142,7 +146,7 @@ def load_requirements(
         query = query.where(Project.status.in_(OPEN_STATUSES))
     if team_ids is not None:
         query = query.where(Project.team_id.in_(list(team_ids)))
-    return [RequirementRow(*row) for row in session.execute(query)]  # type: ignore[call-arg]  # mypy cannot see a Row's length
+    return rows_into(RequirementRow, session.execute(query))
 
 
 def _pairs_with_evidence(session: Session, req_ids: list[int]) -> Sequence[Row[Any]]:
