@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from flask.testing import FlaskCliRunner
 
-from tests.conftest import FIXTURE_COURSES, fixture_catalog, make_user, nbgrader_notebook
+from tests.factories import FIXTURE_COURSES, fixture_catalog, make_user, nbgrader_notebook
 from webapp import jobs
 from webapp.db import db as _db
 from webapp.grading.notebook import read_notebook, student_version

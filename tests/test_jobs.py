@@ -19,7 +19,8 @@ import redis
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.conftest import app_config, make_notebook_version, make_user, nbgrader_notebook
+from tests.conftest import app_config
+from tests.factories import make_notebook_version, make_user, nbgrader_notebook
 from webapp import create_app, jobs
 from webapp.db import db as _db
 from webapp.extensions import queue

@@ -8,7 +8,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from tests.conftest import Org
-from tests.services.staffing_factories import make_levels, make_project, make_skill, make_workshop
+from tests.staffing_factories import make_levels, make_project, make_skill, make_workshop
 from webapp.db import db as _db
 from webapp.models import Project, SkillEvidence, User
 from webapp.seed import bigorg

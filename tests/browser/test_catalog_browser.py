@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, Org
+from tests.conftest import Org
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, Org, fixture_catalog
+from tests.conftest import Org
+from tests.factories import PASSWORD, fixture_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 

@@ -7,7 +7,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, Org, SkillKit
+from tests.conftest import Org
+from tests.factories import PASSWORD, SkillKit
 from webapp.db import db as _db
 
 pytestmark = pytest.mark.browser

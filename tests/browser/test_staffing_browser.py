@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, Org
-from tests.services.staffing_factories import (
+from tests.conftest import Org
+from tests.factories import PASSWORD
+from tests.staffing_factories import (
     give_level,
     make_levels,
     make_project,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Org, make_team, make_user
+from tests.conftest import Org
+from tests.factories import make_team, make_user
 from webapp.db import db as _db
 from webapp.models import Role, TeamMembership
 from webapp.services.access import policy

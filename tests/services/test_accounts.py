@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import make_team
+from tests.factories import make_team
 from webapp.db import db as _db
 from webapp.models import AuditEvent, TeamMembership
 from webapp.services.errors import Conflict, InvalidInput

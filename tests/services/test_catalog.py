@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import make_user
+from tests.factories import make_user
 from webapp.db import db as _db
 from webapp.models import (
     AuditEvent,

@@ -15,7 +15,7 @@ from flask import Flask
 from nbformat import NotebookNode
 from sqlalchemy import func, select
 
-from tests.conftest import make_notebook_version, make_user, nbgrader_notebook
+from tests.factories import make_notebook_version, make_user, nbgrader_notebook
 from webapp import jobs
 from webapp.db import db as _db
 from webapp.grading.autograde import ChecksFailed, Grader, GradeResult

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from tests.conftest import Org
-from tests.services.staffing_factories import (
+from tests.staffing_factories import (
     make_project,
     make_skill,
     make_submission,

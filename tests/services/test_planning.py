@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from tests.conftest import Org
-from tests.services.staffing_factories import (
+from tests.staffing_factories import (
     give_level,
     make_levels,
     make_project,

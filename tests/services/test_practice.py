@@ -12,7 +12,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tests.conftest import Org, make_notebook_version, nbgrader_notebook
+from tests.conftest import Org
+from tests.factories import make_notebook_version, nbgrader_notebook
 from webapp.db import db as _db
 from webapp.models import Draft, NotebookVersion, Submission, User
 from webapp.services.errors import PracticeRunRefused

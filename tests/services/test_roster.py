@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import make_user
+from tests.factories import make_user
 from webapp.db import db as _db
 from webapp.models import Team, TeamMembership, User
 from webapp.services.errors import InvalidInput, RowErrors

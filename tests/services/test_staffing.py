@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import Org, make_user
-from tests.services.staffing_factories import (
+from tests.conftest import Org
+from tests.factories import make_user
+from tests.staffing_factories import (
     give_level,
     make_project,
     make_skill,

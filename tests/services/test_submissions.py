@@ -9,7 +9,8 @@ import nbformat
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import Org, make_notebook_version, nbgrader_notebook
+from tests.conftest import Org
+from tests.factories import make_notebook_version, nbgrader_notebook
 from webapp.db import db as _db
 from webapp.models import Skill, SkillCategory, SkillEvidence, Submission, WorkshopProgress
 from webapp.services.errors import InvalidInput, NotFound, PermissionDenied

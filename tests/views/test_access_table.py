@@ -14,7 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
+from tests.conftest import AuthActions, Org, csrf_token
+from tests.factories import fixture_catalog
 from webapp.db import db as _db
 
 LOGIN = "login"

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, Org, post_form
-from tests.services.staffing_factories import give_level, make_project, make_skill
+from tests.staffing_factories import give_level, make_project, make_skill
 from webapp.db import db as _db
 from webapp.models import User
 from webapp.services.people import api_tokens

@@ -8,16 +8,8 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import (
-    PASSWORD,
-    SUITE_LOGIN_LIMIT,
-    AuthActions,
-    Org,
-    app_config,
-    csrf_token,
-    make_user,
-    post_form,
-)
+from tests.conftest import SUITE_LOGIN_LIMIT, AuthActions, Org, app_config, csrf_token, post_form
+from tests.factories import PASSWORD, make_user
 from webapp import create_app
 from webapp.auth.views import GENERIC_LOGIN_ERROR
 from webapp.db import db as _db

@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import FIXTURE_COURSES, AuthActions, Org, post_form
+from tests.conftest import AuthActions, Org, post_form
+from tests.factories import FIXTURE_COURSES
 from webapp.db import db as _db
 from webapp.models import Skill, SkillEvidence, Workshop, WorkshopProgress
 

@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
+from tests.conftest import AuthActions, Org, csrf_token
+from tests.factories import fixture_catalog
 from tests.views.test_work_views import count_submissions, student_notebook, upload
 from webapp.db import db as _db
 from webapp.models import NotebookVersion

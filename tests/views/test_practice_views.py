@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import AuthActions, Org, csrf_token, fixture_catalog
+from tests.conftest import AuthActions, Org, csrf_token
+from tests.factories import fixture_catalog
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.models import Draft, NotebookVersion, Submission

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, Org, post_form
-from tests.services.staffing_factories import (
+from tests.staffing_factories import (
     give_level,
     make_levels,
     make_project,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.conftest import FIXTURE_COURSES
+from tests.factories import FIXTURE_COURSES
 from webapp.grading.autograde import Grader, GraderConfig
 from webapp.grading.pool import LEAN_WARM_UP
 from webapp.services.catalog import check
