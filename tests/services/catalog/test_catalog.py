@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import FIXTURE_COURSES as FIXTURES
 from tests.factories import make_user
 from webapp.db import db as _db
 from webapp.models import (
@@ -25,7 +26,6 @@ from webapp.models import (
 )
 from webapp.services.catalog.sync import catalog_status, sync_catalog
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses"
 CATALOG_TABLES = (Workshop, Notebook, NotebookVersion, Exercise, Skill, WorkshopPrerequisite)
 
 

@@ -1,0 +1,1 @@
+"""Tests of the access policy (webapp/services/access)."""

@@ -1,0 +1,1 @@
+"""Tests of the catalog: sync and rendering (webapp/services/catalog)."""

@@ -1,0 +1,1 @@
+"""Tests of learning: submissions, practice, scoring, grading (webapp/services/learning)."""

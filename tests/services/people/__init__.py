@@ -1,0 +1,1 @@
+"""Tests of people: accounts, API tokens, the roster (webapp/services/people)."""

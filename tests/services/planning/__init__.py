@@ -1,0 +1,1 @@
+"""Tests of planning: the plan loader and the optimiser (webapp/services/planning)."""

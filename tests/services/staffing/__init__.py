@@ -1,0 +1,1 @@
+"""Tests of staffing: projects, requirements, gaps (webapp/services/staffing)."""
