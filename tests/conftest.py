@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from tests.factories import PASSWORD, SkillKit, fixture_catalog, make_team, make_user
-from webapp import create_app, jobs
+from webapp import create_app, jobs, settings
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.grading.pool import LEAN_WARM_UP
@@ -75,6 +75,21 @@ def reset_schema() -> None:
     _db.drop_all()
     with _db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture()
+def override_settings(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``override_settings(KEY=value, ...)`` changes config keys for this test and rebuilds the
+    settings the app made from its config (changing ``app.config`` alone changes nothing the app
+    reads); both are restored after the test."""
+
+    def override(**config: object) -> None:
+        for key, value in config.items():
+            monkeypatch.setitem(app.config, key, value)
+        built = settings.from_config(app.config)
+        monkeypatch.setitem(app.extensions, settings.EXTENSION_KEY, built)
+
+    return override
 
 
 @pytest.fixture()
@@ -199,11 +214,9 @@ def skill_kit(db: object) -> SkillKit:
 
 
 @pytest.fixture()
-def catalog(
-    db: object, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, int]:
+def catalog(db: object, tmp_path: Path, override_settings: Callable[..., None]) -> dict[str, int]:
     """The fixture catalog synced, with rendered notebooks cached in a temporary folder."""
-    monkeypatch.setitem(app.config, "RENDER_CACHE_PATH", str(tmp_path / "render-cache"))
+    override_settings(RENDER_CACHE_PATH=str(tmp_path / "render-cache"))
     return fixture_catalog()
 
 

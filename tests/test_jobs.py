@@ -165,7 +165,9 @@ def test_building_another_app_leaves_the_queue_where_jobs_already_go(
     assert queue.storage is storage
 
 
-def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: object) -> None:
+def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(
+    app: Flask, db: object, override_settings: Callable[..., None]
+) -> None:
     slow = "import time\ntime.sleep(4)\ndef add(a, b):\n    return a + b"
     submission = stored_submission(ADD, slow)
     env = {
@@ -199,12 +201,11 @@ def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(app: Flask, db: o
         stderr=subprocess.DEVNULL,
     )
     try:
-        app.config["GRADER_LEASE_S"] = 3
+        override_settings(GRADER_LEASE_S=3)
         with app.app_context():
             wait_for(lambda: bool(jobs.requeue_stalled()), "the lease to run out", timeout=30)
         wait_for(lambda: status_of(submission.id) == "graded", "the second worker's grade")
     finally:
-        app.config["GRADER_LEASE_S"] = 900
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=30)
     graded = _db.session.get(Submission, submission.id)

@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then SKILLFORGE_* variables, then tests."""
     app = Flask(__name__, instance_relative_config=True)
     _load_config(app, test_config)
+    _build_settings(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
@@ -49,6 +50,8 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if app.config.get("COURSES_PATH") is None:
         app.config["COURSES_PATH"] = str(Path(app.root_path).parent / "courses")
+    if not app.config.get("RENDER_CACHE_PATH"):
+        app.config["RENDER_CACHE_PATH"] = str(Path(app.instance_path) / "render-cache")
 
 
 def _parse_env(value: str) -> Any:
@@ -70,6 +73,13 @@ def _instance_secret(path: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def _build_settings(app: Flask) -> None:
+    """Read the config once into the frozen settings that views, jobs and commands pass on."""
+    from webapp import settings
+
+    app.extensions[settings.EXTENSION_KEY] = settings.from_config(app.config)
 
 
 def _register_extensions(app: Flask) -> None:

@@ -19,9 +19,9 @@ from huey.storage import RedisStorage, SqliteStorage
 
 from webapp.db import db
 from webapp.extensions import queue
-from webapp.grading.autograde import Grader, GraderConfig
-from webapp.grading.pool import WARM_UP
+from webapp.grading.autograde import Grader
 from webapp.services.learning import grading, submissions
+from webapp.settings import settings_of
 
 log = logging.getLogger(__name__)
 _app: Flask | None = None
@@ -66,25 +66,12 @@ def bind_app(app: Flask) -> None:
     _app = app
 
 
-def grader_config(app: Flask) -> GraderConfig:
-    c = app.config
-    return GraderConfig(
-        kernel_python=c["GRADER_KERNEL_PYTHON"],
-        cell_timeout=float(c["GRADER_CELL_TIMEOUT"]),
-        notebook_timeout=float(c["GRADER_NOTEBOOK_TIMEOUT"]),
-        memory_mb=int(c["GRADER_MEMORY_MB"]),
-        pool_size=int(c["GRADER_POOL_SIZE"]),
-        allow_unsandboxed=bool(c["GRADER_ALLOW_UNSANDBOXED"]),
-        warm_up=c.get("GRADER_WARM_UP") or WARM_UP,
-    )
-
-
 def get_grader(app: Flask) -> Grader:
     """The worker process's grader (one warm kernel pool per process), started on first use."""
     global _grader
     with _grader_lock:
         if _grader is None:
-            _grader = Grader(grader_config(app))
+            _grader = Grader(settings_of(app).grader)
         return _grader
 
 
@@ -104,10 +91,6 @@ def _app_for_job() -> Flask:
     return _app
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["GRADER_LEASE_S"])
-
-
 @queue.task(retries=2, retry_delay=5)
 def grade_submission(submission_id: int) -> None:
     """Grade one stored submission; does nothing when another worker has it or it is graded."""
@@ -118,14 +101,15 @@ def grade_submission(submission_id: int) -> None:
 def run_grading(submission_id: int) -> bool:
     """The grading use case in this app context, committed; False when it was not ours."""
     session = db.session()
+    settings = settings_of(current_app)
     try:
         graded = grading.grade_submission(
             session,
             submission_id,
             get_grader(current_app),
             now=datetime.now(UTC),
-            lease=_lease(),
-            courses_path=Path(current_app.config["COURSES_PATH"]),
+            lease=settings.grader_lease,
+            courses_path=settings.courses_path,
             commit=session.commit,
         )
     except Exception:
@@ -145,7 +129,10 @@ def recover_stalled() -> None:
 def requeue_stalled() -> list[int]:
     session = db.session()
     ids = submissions.stalled(
-        session, now=datetime.now(UTC), lease=_lease(), queued_for=timedelta(minutes=2)
+        session,
+        now=datetime.now(UTC),
+        lease=settings_of(current_app).grader_lease,
+        queued_for=timedelta(minutes=2),
     )
     session.rollback()
     for submission_id in ids:

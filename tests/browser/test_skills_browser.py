@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
@@ -29,9 +30,9 @@ def test_engineer_records_a_self_assessment(page: Page, org: Org, skill_kit: Ski
 
 
 def test_manager_sees_heatmap_and_trends_chart(
-    page: Page, org: Org, skill_kit: SkillKit, app: Flask, monkeypatch: pytest.MonkeyPatch
+    page: Page, org: Org, skill_kit: SkillKit, override_settings: Callable[..., None]
 ) -> None:
-    monkeypatch.setitem(app.config, "MIN_AGGREGATE_GROUP", 2)
+    override_settings(MIN_AGGREGATE_GROUP=2)
     bias = skill_kit.skill("bias", name="Bias")
     skill_kit.evidence(org.engineer, bias, 3, "workshop")
     skill_kit.evidence(org.teammate, bias, 2, "self")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Callable
+
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, Org
@@ -18,16 +19,9 @@ def test_grading_page_shows_the_sandbox_and_queue(
 
 
 def test_grading_page_warns_loudly_when_unsandboxed_grading_is_allowed(
-    app: Flask, client: FlaskClient, auth: AuthActions, org: Org
+    client: FlaskClient, auth: AuthActions, org: Org, override_settings: Callable[..., None]
 ) -> None:
     auth.login(org.admin.email)
-    app.config["GRADER_KERNEL_PYTHON"], kernel = (
-        "/nonexistent/python",
-        app.config["GRADER_KERNEL_PYTHON"],
-    )
-    app.config["GRADER_ALLOW_UNSANDBOXED"] = True
-    try:
-        page = client.get("/admin/grading").get_data(as_text=True)
-    finally:
-        app.config["GRADER_KERNEL_PYTHON"], app.config["GRADER_ALLOW_UNSANDBOXED"] = kernel, False
+    override_settings(GRADER_KERNEL_PYTHON="/nonexistent/python", GRADER_ALLOW_UNSANDBOXED=True)
+    page = client.get("/admin/grading").get_data(as_text=True)
     assert "UNSANDBOXED" in page

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import SUITE_LOGIN_LIMIT, AuthActions, Org, app_config, csrf_token, post_form
+from tests.conftest import AuthActions, Org, app_config, csrf_token, post_form
 from tests.factories import PASSWORD, make_user
 from webapp import create_app
 from webapp.auth.views import GENERIC_LOGIN_ERROR
@@ -109,8 +110,10 @@ def test_session_cookie_is_httponly_and_samesite_lax(
     assert "SameSite=Lax" in cookie
 
 
-def test_ten_quick_wrong_logins_get_429(app: Flask, client: FlaskClient, org: Org) -> None:
-    app.config["LOGIN_RATE_LIMIT"] = "5 per minute"  # the suite's own limit is far higher
+def test_ten_quick_wrong_logins_get_429(
+    client: FlaskClient, org: Org, override_settings: Callable[..., None]
+) -> None:
+    override_settings(LOGIN_RATE_LIMIT="5 per minute")  # the suite's own limit is far higher
     limiter.reset()
     try:
         codes = [
@@ -125,7 +128,6 @@ def test_ten_quick_wrong_logins_get_429(app: Flask, client: FlaskClient, org: Or
         assert page.status_code == 429  # even the right password waits: no oracle while limited
         assert "Too many attempts" in page.get_data(as_text=True)
     finally:
-        app.config["LOGIN_RATE_LIMIT"] = SUITE_LOGIN_LIMIT
         limiter.reset()
 
 

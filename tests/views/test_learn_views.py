@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -187,9 +188,9 @@ def test_engineer_sees_no_instructor_download(
 
 
 def test_admin_sync_now_publishes_the_catalog(
-    client: FlaskClient, auth: AuthActions, org: Org, app: Flask, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, auth: AuthActions, org: Org, override_settings: Callable[..., None]
 ) -> None:
-    monkeypatch.setitem(app.config, "COURSES_PATH", str(FIXTURE_COURSES / "valid"))
+    override_settings(COURSES_PATH=str(FIXTURE_COURSES / "valid"))
     auth.login(org.admin.email)
     assert "Never synced" in page(client, "/admin/catalog")
     response = post_form(client, "/admin/catalog/sync", {}, token_from="/admin/catalog")
@@ -200,9 +201,9 @@ def test_admin_sync_now_publishes_the_catalog(
 
 
 def test_admin_sync_of_a_broken_catalog_lists_problems_and_changes_nothing(
-    client: FlaskClient, auth: AuthActions, org: Org, app: Flask, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, auth: AuthActions, org: Org, override_settings: Callable[..., None]
 ) -> None:
-    monkeypatch.setitem(app.config, "COURSES_PATH", str(FIXTURE_COURSES / "broken"))
+    override_settings(COURSES_PATH=str(FIXTURE_COURSES / "broken"))
     auth.login(org.admin.email)
     post_form(client, "/admin/catalog/sync", {}, token_from="/admin/catalog")
     html = page(client, "/admin/catalog")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import nbformat
@@ -107,9 +107,9 @@ def test_the_hourly_limit_says_when_the_next_run_is_possible(
     auth: AuthActions,
     org: Org,
     page: str,
-    monkeypatch: pytest.MonkeyPatch,
+    override_settings: Callable[..., None],
 ) -> None:
-    monkeypatch.setitem(app.config, "PRACTICE_RUNS_PER_HOUR", 2)
+    override_settings(PRACTICE_RUNS_PER_HOUR=2)
     start = datetime(2030, 3, 4, 13, 4, 10, tzinfo=UTC)
     with time_machine.travel(start, tick=False) as clock:
         auth.login(org.engineer.email)  # the session from before the jump in time has expired

@@ -162,10 +162,9 @@ def test_matrix_heatmap_marks_verified_apart_and_exports_csv(
     auth,
     org,
     skill_kit,
-    app,
-    monkeypatch,  # noqa: ANN001
+    override_settings,  # noqa: ANN001
 ) -> None:
-    monkeypatch.setitem(app.config, "MIN_AGGREGATE_GROUP", 2)
+    override_settings(MIN_AGGREGATE_GROUP=2)
     bias = skill_kit.skill("bias")
     skill_kit.evidence(org.engineer, bias, 3, "workshop")
     skill_kit.evidence(org.teammate, bias, 2, "self")
@@ -220,10 +219,9 @@ def test_trends_page_serves_chart_data_and_table(
     auth,
     org,
     skill_kit,
-    app,
-    monkeypatch,  # noqa: ANN001
+    override_settings,  # noqa: ANN001
 ) -> None:
-    monkeypatch.setitem(app.config, "MIN_AGGREGATE_GROUP", 2)
+    override_settings(MIN_AGGREGATE_GROUP=2)
     skill_kit.evidence(org.engineer, skill_kit.skill("bias"), 3, "workshop")
     _db.session.commit()
     auth.login(org.manager.email)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -100,12 +100,11 @@ def test_every_graded_exercise_has_a_wrong_answer(slug: str) -> None:
 
 
 def test_courses_check_command_passes_a_correct_course_and_fails_a_vacuous_one(
-    app: Flask, db: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask, db: object, tmp_path: Path, override_settings: Callable[..., None]
 ) -> None:
     courses = tmp_path / "courses"
     shutil.copytree(FIXTURE_COURSES / "valid", courses)
-    monkeypatch.setitem(app.config, "COURSES_PATH", str(courses))
-    monkeypatch.setitem(app.config, "GRADER_NOTEBOOK_TIMEOUT", 120)
+    override_settings(COURSES_PATH=str(courses), GRADER_NOTEBOOK_TIMEOUT=120)
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["courses", "check"])
     assert ok.exit_code == 0, ok.output

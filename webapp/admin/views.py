@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -15,6 +13,7 @@ from webapp.extensions import queue
 from webapp.services.catalog import sync
 from webapp.services.learning import grading_status
 from webapp.services.people import accounts, directory, roster
+from webapp.settings import settings_of
 from webapp.web.access import me
 from webapp.web.forms import attempt
 from webapp.web.uploads import run_import, upload_text
@@ -83,7 +82,7 @@ def catalog_admin() -> str:
         workshops=sync.catalog_status(db.session),
         syncs=syncs,
         last=syncs[0] if syncs else None,
-        courses_path=current_app.config["COURSES_PATH"],
+        courses_path=settings_of(current_app).courses_path,
     )
 
 
@@ -93,7 +92,7 @@ def catalog_sync() -> Response:
     if not FlaskForm().validate_on_submit():
         flash("The form expired; press Sync now again.", "warning")
         return redirect(url_for("admin.catalog_admin"))
-    result = sync.sync_catalog(db.session, Path(current_app.config["COURSES_PATH"]), actor=me())
+    result = sync.sync_catalog(db.session, settings_of(current_app).courses_path, actor=me())
     db.session.commit()
     if result.ok:
         flash(result.summary, "success")
@@ -107,9 +106,8 @@ def catalog_sync() -> Response:
 
 @bp.route("/grading")
 def grading() -> str:
+    grader = settings_of(current_app).grader
     status = grading_status.grading_status(
-        db.session,
-        kernel_python=current_app.config["GRADER_KERNEL_PYTHON"],
-        allow_unsandboxed=bool(current_app.config["GRADER_ALLOW_UNSANDBOXED"]),
+        db.session, kernel_python=grader.kernel_python, allow_unsandboxed=grader.allow_unsandboxed
     )
     return render_template("admin/grading.html", status=status, queue=type(queue.storage).__name__)

@@ -21,6 +21,7 @@ from webapp.services.planning import plan
 from webapp.services.skills import estimates, pages
 from webapp.services.staffing import gaps, records
 from webapp.services.staffing.gaps import RequirementGap
+from webapp.settings import settings_of
 from webapp.web.access import me, public, require_engineer_view, require_team_view
 
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -47,15 +48,15 @@ def teams() -> Response:
 def team_matrix(team_id: int) -> Response:
     _managers_only()
     require_team_view(team_id)
-    config = current_app.config
+    settings = settings_of(current_app)
     matrix = pages.team_matrix(
         db.session,
         team_id,
         pages.MatrixQuery(show_all=request.args.get("all") == "1"),
         now=datetime.now(UTC),
-        settings=estimates.settings_from_config(config),
-        bus_factor_min=int(config["BUS_FACTOR_MIN"]),
-        min_group=int(config["MIN_AGGREGATE_GROUP"]),
+        settings=settings.estimates,
+        bus_factor_min=settings.bus_factor_min,
+        min_group=settings.min_aggregate_group,
     )
     engineers = [
         {
@@ -117,13 +118,13 @@ def team_plan(team_id: int) -> Response:
     """The team's plan: the cached one for the current data, else solved now (time-limited)."""
     _managers_only()
     require_team_view(team_id)
-    config = current_app.config
+    settings = settings_of(current_app)
     _, report = plan.cached_or_solve(
         db.session,
         team_id,
-        plan.settings_from_config(config),
+        settings.plan_for(),
         solve_now=True,
-        what_if_time_s=float(config["PLAN_WHAT_IF_TIME_LIMIT_S"]),
+        what_if_time_s=settings.plan_what_if_s,
     )
     assert report is not None
     body = report.plan.to_json()
@@ -149,7 +150,7 @@ def engineer_progress(user_id: int) -> Response:
     require_engineer_view(user_id)
     progress = overview.engineer_progress(db.session, user_id)
     levels = estimates.load_estimates(
-        db.session, user_ids=[user_id], settings=estimates.settings_from_config(current_app.config)
+        db.session, user_ids=[user_id], settings=settings_of(current_app).estimates
     )
     return jsonify(
         user_id=user_id,

@@ -12,6 +12,7 @@ from webapp.db import db
 from webapp.extensions import limiter
 from webapp.services.errors import InvalidInput
 from webapp.services.people import accounts
+from webapp.settings import settings_of
 from webapp.web.access import me, public, safe_next
 from webapp.web.forms import EmptyForm
 
@@ -19,7 +20,7 @@ GENERIC_LOGIN_ERROR = "That email and password do not match an active account."
 
 
 def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
+    return settings_of(current_app).login_rate_limit
 
 
 @bp.route("/login", methods=["GET", "POST"])

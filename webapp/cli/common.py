@@ -9,6 +9,7 @@ from flask import current_app
 
 from webapp.db import db
 from webapp.services.catalog import sync
+from webapp.settings import settings_of
 
 
 def fail(message: str) -> None:
@@ -17,7 +18,7 @@ def fail(message: str) -> None:
 
 def sync_courses(path: Path | None = None) -> sync.SyncResult:
     """Sync courses/ (taxonomy, workshops, notebooks) and commit; fails listing every problem."""
-    root = path or Path(current_app.config["COURSES_PATH"])
+    root = path or settings_of(current_app).courses_path
     result = sync.sync_catalog(db.session, root, actor=None)
     db.session.commit()  # the catalog, or on failure only the log of the attempt
     if not result.ok:

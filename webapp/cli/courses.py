@@ -11,11 +11,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp import jobs as tasks
 from webapp.cli.common import fail, sync_courses
 from webapp.grading.autograde import Grader, GraderConfig
 from webapp.services.catalog import check
 from webapp.services.catalog import source as catalog_source
+from webapp.settings import settings_of
 
 courses_cli = click.Group("courses", help="Publish and check the workshop catalog (courses/).")
 
@@ -40,7 +40,8 @@ def courses_sync_command(path: Path | None) -> None:
 @with_appcontext
 def courses_check_command(slug: str | None, wrong_answers: Path | None) -> None:
     """Grade every notebook's solution (must score full) and student version (must score 0)."""
-    source, problems = catalog_source.load_catalog(Path(current_app.config["COURSES_PATH"]))
+    settings = settings_of(current_app)
+    source, problems = catalog_source.load_catalog(settings.courses_path)
     if source is None:
         fail(
             "The courses do not validate; run `flask courses sync` to see why:\n  "
@@ -50,7 +51,7 @@ def courses_check_command(slug: str | None, wrong_answers: Path | None) -> None:
     courses = [c for c in source.courses if slug in (None, c.slug)]
     if not courses:
         fail(f"No workshop '{slug}' in the courses folder.")
-    config = tasks.grader_config(current_app)
+    config = settings.grader
     with ExitStack() as stack:
         jobs = []
         for course in courses:

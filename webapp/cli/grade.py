@@ -10,11 +10,11 @@ import nbformat
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp import jobs as tasks
 from webapp.cli.common import fail
 from webapp.grading.autograde import GradeResult, grade_files
 from webapp.grading.notebook import InvalidNotebook
 from webapp.services.learning.grading import to_outcome
+from webapp.settings import settings_of
 
 
 @click.command("grade")
@@ -34,7 +34,7 @@ def grade_command(
 ) -> None:
     """Grade SUBMISSION against the nbgrader SOURCE notebook, in the sandbox."""
     try:
-        result = grade_files(source, submission, tasks.grader_config(current_app))
+        result = grade_files(source, submission, settings_of(current_app).grader)
     except InvalidNotebook as exc:
         fail(str(exc))
     if feedback_path is not None:

@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 from webapp import jobs as tasks
 from webapp.db import db
 from webapp.extensions import queue
+from webapp.settings import settings_of
 
 
 @click.command("serve")
@@ -33,7 +34,7 @@ def serve_command(host: str, port: int, workers: int, grading: bool) -> None:
     if grading:
         grader = multiprocessing.get_context("fork").Process(
             target=run_worker,
-            args=(app, int(app.config["GRADER_WORKERS"])),
+            args=(app, settings_of(app).grader_workers),
             daemon=True,
             name="skillforge-grading",
         )
@@ -66,7 +67,7 @@ def serve_command(host: str, port: int, workers: int, grading: bool) -> None:
 def worker_command(workers: int | None) -> None:
     """Run a grading worker: takes jobs from the queue (SQLite or Redis) until stopped."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_worker(app, workers or int(app.config["GRADER_WORKERS"]))
+    run_worker(app, workers or settings_of(app).grader_workers)
 
 
 def run_worker(app: Flask, workers: int) -> None:

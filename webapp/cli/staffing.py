@@ -17,6 +17,7 @@ from webapp.cli.common import fail
 from webapp.db import db
 from webapp.models import Team
 from webapp.services.planning import plan
+from webapp.settings import settings_of
 
 staffing_cli = click.Group("staffing", help="Staffing plans.")
 
@@ -37,7 +38,7 @@ def staffing_plan_command(
 ) -> None:
     """Solve the training plan that closes the staffing gaps, and print it."""
     team_ids = None if team is None else [_team_id(team)]
-    settings = plan.settings_from_config(current_app.config)
+    settings = settings_of(current_app).plan_for()
     if time_limit is not None:
         settings = dataclasses.replace(settings, time_limit_s=time_limit)
     if per_team and team is None:

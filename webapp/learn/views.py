@@ -17,6 +17,7 @@ from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import CatalogFilter
 from webapp.services.learning import practice, submissions
+from webapp.settings import settings_of
 from webapp.web.access import admin_required, me, public
 
 IPYNB_MIMETYPE = "application/x-ipynb+json"
@@ -24,13 +25,12 @@ IPYNB_MIMETYPE = "application/x-ipynb+json"
 
 def render_cache_dir() -> Path:
     """Where rendered notebooks are kept (instance/render-cache unless configured)."""
-    configured = current_app.config.get("RENDER_CACHE_PATH")
-    return Path(configured or Path(current_app.instance_path) / "render-cache")
+    return settings_of(current_app).render_cache_path
 
 
 def practice_limit() -> practice.PracticeLimit:
     """How many practice runs ("Run tests") an engineer has per hour (PRACTICE_RUNS_PER_HOUR)."""
-    return practice.limit_from_config(current_app.config)
+    return settings_of(current_app).practice
 
 
 @bp.route("/workshops")

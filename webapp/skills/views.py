@@ -13,14 +13,16 @@ from webapp.services.access import policy
 from webapp.services.errors import NotFound
 from webapp.services.skills import estimates, learning_path, pages
 from webapp.services.skills import trends as skill_trends
+from webapp.settings import Settings, settings_of
 from webapp.skills import bp
 from webapp.skills.forms import AssessmentForm, TargetProfileForm
 from webapp.web.access import manager_required, me, require_engineer_view, require_team_view
 from webapp.web.downloads import csv_download
 
 
-def _settings() -> estimates.EstimateSettings:
-    return estimates.settings_from_config(current_app.config)
+def _settings() -> Settings:
+    """This app's settings (estimate ageing, the bus-factor and privacy thresholds)."""
+    return settings_of(current_app)
 
 
 def _now() -> datetime:
@@ -38,7 +40,7 @@ def _engineer_context(user_id: int) -> dict[str, object]:
     return {
         "engineer": pages.get_user(db.session, user_id),
         "rows": pages.engineer_skills(
-            db.session, user_id, now=_now(), settings=_settings(), workshops=graph
+            db.session, user_id, now=_now(), settings=_settings().estimates, workshops=graph
         ),
         "history": pages.history(db.session, user_id),
     }
@@ -92,7 +94,7 @@ def my_export() -> Response:
 def gaps() -> str:
     user = me()
     ests = estimates.load_estimates(
-        db.session, user_ids=[user.id], now=_now(), settings=_settings()
+        db.session, user_ids=[user.id], now=_now(), settings=_settings().estimates
     )
     found = learning_path.find_gaps(
         learning_path.requirements_for(db.session, user.id, user.target_profile_id),
@@ -220,14 +222,15 @@ def _matrix(team_id: int) -> tuple[pages.MatrixQuery, pages.TeamMatrix]:
         sort_skill_id=_int_arg("sort"),
         show_all=request.args.get("all") == "1",
     )
+    settings = _settings()
     matrix = pages.team_matrix(
         db.session,
         team_id,
         query,
         now=_now(),
-        settings=_settings(),
-        bus_factor_min=int(current_app.config["BUS_FACTOR_MIN"]),
-        min_group=int(current_app.config["MIN_AGGREGATE_GROUP"]),
+        settings=settings.estimates,
+        bus_factor_min=settings.bus_factor_min,
+        min_group=settings.min_aggregate_group,
     )
     return query, matrix
 
@@ -244,8 +247,8 @@ def matrix(team_id: int) -> str:
         matrix=result,
         categories=pages.categories(db.session),
         projects=pages.team_projects(db.session, team.id),
-        min_group=current_app.config["MIN_AGGREGATE_GROUP"],
-        bus_factor_min=current_app.config["BUS_FACTOR_MIN"],
+        min_group=_settings().min_aggregate_group,
+        bus_factor_min=_settings().bus_factor_min,
     )
 
 
@@ -287,16 +290,16 @@ def report(team_id: int) -> str:
         matrix=result,
         trends=_trends(team.id),
         generated=_now(),
-        min_group=current_app.config["MIN_AGGREGATE_GROUP"],
+        min_group=_settings().min_aggregate_group,
     )
 
 
 def _trends(team_id: int) -> list[skill_trends.TrendPoint] | None:
     """Monthly trend points, or None when the team is below the minimum group size."""
     ids = [u for u, _ in pages.team_engineers(db.session, team_id)]
-    if len(ids) < int(current_app.config["MIN_AGGREGATE_GROUP"]):
+    if len(ids) < _settings().min_aggregate_group:
         return None
-    return skill_trends.team_trends(db.session, ids, now=_now(), settings=_settings())
+    return skill_trends.team_trends(db.session, ids, now=_now(), settings=_settings().estimates)
 
 
 @bp.route("/teams/<int:team_id>/trends")
@@ -307,7 +310,7 @@ def trends(team_id: int) -> str:
         "skills/trends.html",
         team=team,
         trends=_trends(team.id),
-        min_group=current_app.config["MIN_AGGREGATE_GROUP"],
+        min_group=_settings().min_aggregate_group,
     )
 
 

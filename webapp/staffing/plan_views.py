@@ -10,24 +10,22 @@ from webapp.services.people import teams
 from webapp.services.planning import plan as planning
 from webapp.services.planning.plan import PlanReport
 from webapp.services.staffing import gaps
+from webapp.settings import settings_of
 from webapp.staffing import bp
 from webapp.web.access import manager_required, require_team_view
 from webapp.web.downloads import csv_text_download
 from webapp.web.forms import EmptyForm
 
 
-def _settings() -> planning.PlanSettings:
-    return planning.settings_from_config(current_app.config)
-
-
-def _what_if_s() -> float:
-    return float(current_app.config.get("PLAN_WHAT_IF_TIME_LIMIT_S", 2.0))
-
-
 def _plan(team_id: int, *, solve_now: bool) -> tuple[planning.PlanInputs, PlanReport | None]:
     """The team's plan for the current data, solving it when asked (or when not cached)."""
+    settings = settings_of(current_app)
     return planning.cached_or_solve(
-        db.session, team_id, _settings(), solve_now=solve_now, what_if_time_s=_what_if_s()
+        db.session,
+        team_id,
+        settings.plan_for(),
+        solve_now=solve_now,
+        what_if_time_s=settings.plan_what_if_s,
     )
 
 
@@ -39,7 +37,7 @@ def _render(team_id: int, report: PlanReport | None, inputs: planning.PlanInputs
         report=report,
         inputs=inputs,
         button=EmptyForm(),
-        time_limit=_settings().time_limit_s,
+        time_limit=settings_of(current_app).plan.time_limit_s,
     )
 
 

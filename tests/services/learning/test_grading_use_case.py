@@ -28,6 +28,7 @@ from webapp.models import (
     WorkshopProgress,
 )
 from webapp.services.learning import grading, submissions
+from webapp.settings import settings_of
 
 pytestmark = pytest.mark.sandbox
 ADD = nbgrader_notebook(
@@ -134,7 +135,7 @@ def test_a_grader_failure_is_recorded_and_kept_when_the_job_rolls_back(
 ) -> None:
     stuck = "import time\nwhile True:\n    time.sleep(0.2)"
     submission = stored(nbgrader_notebook(RIGHT, "assert add(1, 2) == 3", stuck), RIGHT)
-    config = dataclasses.replace(jobs.grader_config(app), notebook_timeout=4, pool_size=2)
+    config = dataclasses.replace(settings_of(app).grader, notebook_timeout=4, pool_size=2)
     with Grader(config) as grader, pytest.raises(ChecksFailed):
         grade(submission.id, grader, tmp_path)
     _db.session.rollback()  # what the job does with the exception: the failure stays stored

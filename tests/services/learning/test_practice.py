@@ -151,11 +151,6 @@ def test_the_page_sentence_says_what_is_left_and_when_more_come() -> None:
     assert off.describe() == "Run tests is switched off here; Submit is not limited."
 
 
-def test_the_limit_is_read_from_the_config() -> None:
-    assert practice.limit_from_config({"PRACTICE_RUNS_PER_HOUR": 3}).per_hour == 3
-    assert practice.limit_from_config({}).per_hour == 10
-
-
 def test_the_database_refuses_two_pending_practice_runs_of_one_notebook(org: Org) -> None:
     version = make_notebook_version(SOURCE)
     row = {"user_id": org.engineer.id, "version_id": version.id, "notebook": {}, "mode": "check"}

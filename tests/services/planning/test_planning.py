@@ -101,12 +101,3 @@ def test_cache_returns_the_plan_until_the_data_changes(org: Org) -> None:
     give_level(org.engineer, ml, 3)
     _, changed = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
     assert changed is None
-
-
-def test_settings_come_from_config_keys() -> None:
-    settings = plan.settings_from_config(
-        {"LEARNING_HOURS_PER_WEEK": 6, "UNFILLED_PENALTY_HOURS": 80, "PLAN_TIME_LIMIT_S": 5},
-        today=date(2026, 1, 5),
-    )
-    assert (settings.hours_per_week, settings.unfilled_penalty_hours) == (6.0, 80.0)
-    assert (settings.time_limit_s, settings.today) == (5.0, date(2026, 1, 5))

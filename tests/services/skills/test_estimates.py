@@ -16,7 +16,6 @@ from webapp.services.skills.estimates import (
     load_estimates,
     record_manager_assessment,
     record_self_assessment,
-    settings_from_config,
 )
 from webapp.services.skills.levels import EvidenceRow
 
@@ -85,12 +84,6 @@ def test_estimates_are_per_user_and_skill() -> None:
     rows.append(row(5, "manager", 1, user=2, skill=1))
     result = estimate(rows, now=NOW, settings=SETTINGS)
     assert {k: v.level for k, v in result.items()} == {(1, 1): 2, (1, 2): 4, (2, 1): 5}
-
-
-def test_settings_come_from_config_keys() -> None:
-    settings = settings_from_config({"ESTIMATE_HALF_LIFE_DAYS": 30, "REVERIFY_AFTER_DAYS": 90})
-    assert settings == EstimateSettings(half_life_days=30.0, reverify_after_days=90)
-    assert settings_from_config({}) == EstimateSettings()
 
 
 # --- with the database -------------------------------------------------------------------

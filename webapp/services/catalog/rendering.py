@@ -13,7 +13,6 @@ import os
 import re
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -24,6 +23,8 @@ import nh3
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from pygments.formatters import HtmlFormatter
+
+from webapp.services.cache import LRU
 
 RENDERER_VERSION = "1"  # bump when the output changes, so cached pages are rebuilt
 PYGMENTS_STYLE = "default"
@@ -45,7 +46,7 @@ ALIGN_RE = re.compile(r'<(td|th)([^>]*?) style="text-align:\s*(left|right|center
 
 _lock = threading.Lock()
 _key_locks: dict[str, threading.Lock] = {}
-_memory: OrderedDict[str, str] = OrderedDict()
+_memory: LRU[str, str] = LRU(MEMORY_ITEMS)
 
 
 @cache
@@ -125,7 +126,7 @@ def cached_notebook_html(
     rendered at most once per process for a given hash even when requests race.
     """
     key = f"{content_hash}-r{RENDERER_VERSION}"
-    html = _remember(key)
+    html = _memory.get(key)
     if html is not None:
         return html
     with _key_lock(key):
@@ -135,7 +136,7 @@ def cached_notebook_html(
         except FileNotFoundError:
             html = render_notebook_html(load())
             _write_atomically(path, html)
-        _remember(key, html)
+        _memory.put(key, html)
     return html
 
 
@@ -143,23 +144,9 @@ def is_cached(cache_dir: Path, content_hash: str) -> bool:
     return (cache_dir / f"{content_hash}-r{RENDERER_VERSION}.html").exists()
 
 
-def _remember(key: str, html: str | None = None) -> str | None:
-    with _lock:
-        if html is None:
-            found = _memory.get(key)
-            if found is not None:
-                _memory.move_to_end(key)
-            return found
-        _memory[key] = html
-        while len(_memory) > MEMORY_ITEMS:
-            _memory.popitem(last=False)
-        return html
-
-
 def forget_memory() -> None:
     """Empty the in-process cache (the disk cache stays); tests use it to simulate a restart."""
-    with _lock:
-        _memory.clear()
+    _memory.clear()
 
 
 def _key_lock(key: str) -> threading.Lock:

@@ -10,10 +10,8 @@ database, where the runs are stored anyway. The in-flight rule is also the parti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,11 +30,6 @@ class PracticeLimit:
 
 
 DEFAULT_LIMIT = PracticeLimit()
-
-
-def limit_from_config(config: Mapping[str, Any]) -> PracticeLimit:
-    """Read ``PRACTICE_RUNS_PER_HOUR`` from an app config mapping."""
-    return PracticeLimit(per_hour=int(config.get("PRACTICE_RUNS_PER_HOUR", DEFAULT_LIMIT.per_hour)))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ replaces nothing: a submission is graded exactly once.
 from __future__ import annotations
 
 import copy
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +34,7 @@ from webapp.models import (
     WorkshopProgress,
 )
 from webapp.services.access import policy
+from webapp.services.cache import LRU
 from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.learning import practice, scoring
 from webapp.services.rows import labelled, rows_into
@@ -284,9 +283,7 @@ def answer_cells(student: dict[str, Any], draft: dict[str, str]) -> list[AnswerC
     return cells
 
 
-_ANSWER_CELLS: OrderedDict[str, tuple[AnswerCell, ...]] = OrderedDict()
-_ANSWER_CELLS_MAX = 256
-_ANSWER_CELLS_LOCK = threading.Lock()
+_ANSWER_CELLS: LRU[str, tuple[AnswerCell, ...]] = LRU(256)
 
 
 def version_answer_cells(
@@ -294,18 +291,12 @@ def version_answer_cells(
 ) -> list[AnswerCell]:
     """``answer_cells`` of a notebook version, parsing its student JSON once per process (a
     version never changes: its hash names its content)."""
-    with _ANSWER_CELLS_LOCK:
-        base = _ANSWER_CELLS.get(content_hash)
+    base = _ANSWER_CELLS.get(content_hash)
     if base is None:
         student = session.scalar(
             select(NotebookVersion.student).where(NotebookVersion.id == version_id)
         )
-        base = tuple(answer_cells(student or {"cells": []}, {}))
-    with _ANSWER_CELLS_LOCK:
-        _ANSWER_CELLS[content_hash] = base
-        _ANSWER_CELLS.move_to_end(content_hash)
-        while len(_ANSWER_CELLS) > _ANSWER_CELLS_MAX:
-            _ANSWER_CELLS.popitem(last=False)
+        base = _ANSWER_CELLS.put(content_hash, tuple(answer_cells(student or {"cells": []}, {})))
     return [replace(cell, source=draft.get(cell.grade_id, cell.source)) for cell in base]
 
 

@@ -2,19 +2,17 @@
 
 ``load_inputs`` turns a team (or the whole organisation) into the optimiser's dataclasses with a
 handful of set-based queries. ``explain`` turns a ``Plan`` into sentences a manager can act on.
-Solving a team takes seconds at most; results are kept in a small in-process cache keyed by the
-inputs' digest, so a page shows the last plan until the data it was made from changes.
+Solving a team takes seconds at most; results are kept in a small cache keyed by the inputs'
+digest, so a page shows the last plan until the data it was made from changes. That cache lives in
+each process, so another web worker may not have a plan this one computed (issue 12 stores plans).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from threading import Lock
-from typing import Any
 
 from sqlalchemy import select
 
@@ -31,6 +29,7 @@ from webapp.models import (
     WorkshopSkill,
     WorkshopSkillPrerequisite,
 )
+from webapp.services.cache import LRU
 from webapp.services.planning.optimiser import (
     EngineerIn,
     HireOption,
@@ -59,20 +58,6 @@ class PlanInputs:
         """A stable fingerprint of everything the plan depends on (the data version)."""
         text = repr((self.engineers, self.workshops, self.requirements, settings))
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def settings_from_config(config: Mapping[str, Any], *, today: date | None = None) -> PlanSettings:
-    """Read LEARNING_HOURS_PER_WEEK, UNFILLED_PENALTY_HOURS, PLAN_TIME_LIMIT_S, PLAN_MIP_GAP."""
-    d = PlanSettings()
-    return PlanSettings(
-        unfilled_penalty_hours=float(
-            config.get("UNFILLED_PENALTY_HOURS", d.unfilled_penalty_hours)
-        ),
-        hours_per_week=float(config.get("LEARNING_HOURS_PER_WEEK", d.hours_per_week)),
-        time_limit_s=float(config.get("PLAN_TIME_LIMIT_S", d.time_limit_s)),
-        mip_gap=float(config.get("PLAN_MIP_GAP", d.mip_gap)),
-        today=today or datetime.now(UTC).date(),
-    )
 
 
 def _engineer_ids(session: Session, team_ids: Collection[int] | None) -> list[int]:
@@ -344,34 +329,9 @@ def solve(
     )
 
 
-class PlanCache:
-    """The last plans, keyed by scope and data digest; thread-safe, bounded, per process."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._items: OrderedDict[tuple[str, str], PlanReport] = OrderedDict()
-        self._lock = Lock()
-        self.size = size
-
-    def get(self, scope: str, digest: str) -> PlanReport | None:
-        with self._lock:
-            report = self._items.get((scope, digest))
-            if report is not None:
-                self._items.move_to_end((scope, digest))
-            return report
-
-    def put(self, scope: str, report: PlanReport) -> None:
-        with self._lock:
-            self._items[(scope, report.digest)] = report
-            self._items.move_to_end((scope, report.digest))
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-CACHE = PlanCache()
+# The last plans, keyed by scope ("team:<id>") and the inputs' digest; per process, so each web
+# worker keeps (and may have to solve) its own until plans are stored jobs (issue 12).
+CACHE: LRU[tuple[str, str], PlanReport] = LRU(32)
 
 
 def cached_or_solve(
@@ -382,13 +342,13 @@ def cached_or_solve(
     solve_now: bool,
     what_if_time_s: float = 2.0,
 ) -> tuple[PlanInputs, PlanReport | None]:
-    """The team's plan for the current data: from the cache, or solved now when asked."""
+    """The team's plan for the current data: from this process's cache, or solved now if asked."""
     inputs = load_inputs(session, [team_id])
     scope = f"team:{team_id}"
-    report = CACHE.get(scope, inputs.digest(settings))
+    report = CACHE.get((scope, inputs.digest(settings)))
     if report is None and solve_now:
         report = solve(inputs, settings, what_if_time_s=what_if_time_s)
-        CACHE.put(scope, report)
+        CACHE.put((scope, report.digest), report)
     return inputs, report
 
 

@@ -18,10 +18,9 @@ Evidence rows are never updated or deleted; :func:`record_self_assessment` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from webapp.db import Session
 from webapp.models import EvidenceSource, Skill, SkillEvidence, User
@@ -57,15 +56,6 @@ class SkillEstimate:
     claimed_level: int | None
     verified_level: int | None
     due_for_reverification: bool
-
-
-def settings_from_config(config: Mapping[str, Any]) -> EstimateSettings:
-    """Read ``ESTIMATE_HALF_LIFE_DAYS`` and ``REVERIFY_AFTER_DAYS`` from an app config mapping."""
-    default = EstimateSettings()
-    return EstimateSettings(
-        half_life_days=float(config.get("ESTIMATE_HALF_LIFE_DAYS", default.half_life_days)),
-        reverify_after_days=int(config.get("REVERIFY_AFTER_DAYS", default.reverify_after_days)),
-    )
 
 
 def _estimate(
