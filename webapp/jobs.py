@@ -138,5 +138,5 @@ def requeue_stalled() -> list[int]:
     for submission_id in ids:
         grade_submission(submission_id)
     if ids:
-        log.warning("queued %d stalled submission(s) again: %s", len(ids), ids)
+        log.warning("queued stalled submissions again: %s", ids)
     return ids

@@ -14,8 +14,9 @@ import pytest
 from nbmaker import answer, autotest, code, notebook
 
 from webapp.grading.autograde import Grader, GraderConfig, GradeResult
+from webapp.grading.cgroups import CgroupManager
 from webapp.grading.pool import LEAN_WARM_UP
-from webapp.grading.sandbox import CgroupManager, Limits
+from webapp.grading.sandbox import Limits
 
 CELL_TIMEOUT = 15
 HOG_PROCESSES = 48

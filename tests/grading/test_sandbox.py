@@ -14,8 +14,9 @@ import pytest
 from conftest import ENV_SECRET
 from nbmaker import answer, autotest, notebook
 
+from webapp.grading.cgroups import pids_of_uid
 from webapp.grading.relay import defined_names
-from webapp.grading.sandbox import BACKENDS, UID_FIRST, UID_LAST, pids_of_uid, probe_backends
+from webapp.grading.sandbox import BACKENDS, UID_FIRST, UID_LAST, probe_backends
 
 KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
 SHOW_UID = "import os\nprint('sandbox-uid', os.getuid())\n"

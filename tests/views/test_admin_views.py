@@ -42,5 +42,5 @@ def test_a_good_roster_shows_each_new_initial_password_once(
     response = upload_roster(client, "email,name,team,role\nnew@example.com,New,Ops,engineer\n")
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Imported 1 row(s)." in body and "new@example.com" in body and "created" in body
+    assert "Imported 1 row." in body and "new@example.com" in body and "created" in body
     assert _db.session.scalar(select(User).where(User.email == "new@example.com")) is not None

@@ -13,6 +13,7 @@ from webapp.extensions import queue
 from webapp.services.catalog import sync
 from webapp.services.learning import grading_status
 from webapp.services.people import accounts, directory, roster
+from webapp.services.words import count
 from webapp.settings import settings_of
 from webapp.web.access import me
 from webapp.web.forms import attempt
@@ -59,7 +60,7 @@ def import_roster() -> str:
         text = upload_text(form.roster.data)
         imported, errors = run_import(lambda: roster.import_roster(db.session, text, actor=me()))
         if imported is not None:
-            flash(f"Imported {len(imported)} row(s).", "success")
+            flash(f"Imported {count(len(imported), 'row')}.", "success")
     status = 400 if errors else 200
     page = render_template("admin/import.html", form=form, imported=imported, errors=errors)
     return page if status == 200 else (page, status)  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from webapp.cli.common import fail, sync_courses
 from webapp.grading.autograde import Grader, GraderConfig
 from webapp.services.catalog import check
 from webapp.services.catalog import source as catalog_source
+from webapp.services.words import count
 from webapp.settings import settings_of
 
 courses_cli = click.Group("courses", help="Publish and check the workshop catalog (courses/).")
@@ -72,8 +73,8 @@ def courses_check_command(slug: str | None, wrong_answers: Path | None) -> None:
     for problem in problems:
         click.echo(f"PROBLEM {problem}", err=True)
     if failed or problems:
-        fail(f"{len(failed)} of {len(outcomes)} check(s) failed.")
-    click.echo(f"All {len(outcomes)} check(s) passed for {len(courses)} workshop(s).")
+        fail(f"{len(failed)} of {count(len(outcomes), 'check')} failed.")
+    click.echo(f"All {count(len(outcomes), 'check')} passed for {count(len(courses), 'workshop')}.")
 
 
 def _run_checks(config: GraderConfig, jobs: list[check.CheckJob]) -> list[Any]:

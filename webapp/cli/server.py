@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 from webapp import jobs as tasks
 from webapp.db import db
 from webapp.extensions import queue
+from webapp.services.words import count
 from webapp.settings import settings_of
 
 
@@ -76,7 +77,7 @@ def run_worker(app: Flask, workers: int) -> None:
     tasks.bind_app(app)
     probe = tasks.get_grader(app)  # refuse to start without a sandbox, and warm the pool now
     click.echo(
-        f"Grading worker ready: sandbox {probe.backend}, {workers} thread(s), "
+        f"Grading worker ready: sandbox {probe.backend}, {count(workers, 'thread')}, "
         f"queue {type(queue.storage).__name__}"
     )
     try:

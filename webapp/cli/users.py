@@ -11,6 +11,7 @@ from webapp.cli.common import fail
 from webapp.db import db
 from webapp.services.errors import DomainError, RowErrors
 from webapp.services.people import accounts, roster
+from webapp.services.words import count
 
 users_cli = click.Group("users", help="Create users and import rosters.")
 
@@ -53,14 +54,14 @@ def import_roster_command(csv_file: Any) -> None:
     except RowErrors as exc:
         db.session.rollback()
         lines = "\n".join(f"  line {n}: {m}" for n, m in exc.errors)
-        fail(f"{len(exc.errors)} bad row(s); nothing was imported:\n{lines}")
+        fail(f"{count(len(exc.errors), 'bad row')}; nothing was imported:\n{lines}")
     except DomainError as exc:
         db.session.rollback()
         fail(exc.message)
     db.session.commit()
     created = [r for r in results if r.created]
     click.echo(
-        f"Imported {len(results)} row(s): {len(created)} created, "
+        f"Imported {count(len(results), 'row')}: {len(created)} created, "
         f"{len(results) - len(created)} updated."
     )
     for r in created:

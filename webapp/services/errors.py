@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from webapp.services.words import count
+
 
 class DomainError(Exception):
     """Base class; ``status`` is the HTTP status the web layer answers with."""
@@ -40,5 +42,5 @@ class RowErrors(InvalidInput):
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         lines = "; ".join(f"line {n}: {m}" for n, m in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} bad row(s), nothing was imported: {lines}{more}")
+        super().__init__(f"{count(len(errors), 'bad row')}, nothing was imported: {lines}{more}")
         self.errors = errors

@@ -7,6 +7,8 @@ from werkzeug.wrappers import Response
 
 from webapp.db import db
 from webapp.services.staffing import csv_io, records
+from webapp.services.staffing import profiles as role_profiles
+from webapp.services.words import count
 from webapp.staffing import bp
 from webapp.staffing.forms import ImportForm, ProfileForm, TargetForm, choices
 from webapp.staffing.views import scope
@@ -35,7 +37,7 @@ def import_csv() -> tuple[str, int] | str:
             lambda: csv_io.import_csv(db.session, text, form.kind.data or "", actor=me())
         )
         if imported is not None:
-            flash(f"Imported {imported.rows} {imported.kind} row(s).", "success")
+            flash(f"Imported {count(imported.rows, f'{imported.kind} row')}.", "success")
     page = render_template("staffing/import.html", form=form, errors=errors, kinds=csv_io.KINDS)
     return (page, 400) if errors else page
 
@@ -46,7 +48,7 @@ def profiles() -> Response | str:
     form = ProfileForm()
     if form.validate_on_submit():
         profile = attempt(
-            lambda: records.save_profile(
+            lambda: role_profiles.save_profile(
                 db.session,
                 actor=me(),
                 name=form.name.data or "",
@@ -58,7 +60,7 @@ def profiles() -> Response | str:
             return redirect(url_for("staffing.profile", profile_id=profile.id))
     return render_template(
         "staffing/profiles.html",
-        profiles=records.list_profiles(db.session, include_archived=True),
+        profiles=role_profiles.list_profiles(db.session, include_archived=True),
         form=form,
         button=EmptyForm(),
     )
@@ -67,12 +69,12 @@ def profiles() -> Response | str:
 @bp.route("/profiles/<int:profile_id>", methods=["GET", "POST"])
 @manager_required
 def profile(profile_id: int) -> Response | str:
-    profile = records.get_profile(db.session, profile_id)
+    profile = role_profiles.get_profile(db.session, profile_id)
     form = ProfileForm(obj=profile, prefix="p")
     target = TargetForm(prefix="t")
     target.skill_id.choices = choices(records.skill_choices(db.session))
     if form.submit.data and form.validate_on_submit():
-        records.save_profile(
+        role_profiles.save_profile(
             db.session,
             actor=me(),
             name=form.name.data or "",
@@ -84,7 +86,7 @@ def profile(profile_id: int) -> Response | str:
         return redirect(url_for("staffing.profile", profile_id=profile.id))
     if target.submit.data and target.validate_on_submit():
         level = int(target.level.data or 0)
-        records.set_profile_target(
+        role_profiles.set_profile_target(
             db.session,
             actor=me(),
             profile_id=profile.id,
@@ -102,8 +104,8 @@ def profile(profile_id: int) -> Response | str:
 @bp.route("/profiles/<int:profile_id>/archive", methods=["POST"])
 @manager_required
 def archive_profile(profile_id: int) -> Response:
-    profile = records.get_profile(db.session, profile_id)
-    records.archive_profile(db.session, profile.id, actor=me(), archived=not profile.archived)
+    profile = role_profiles.get_profile(db.session, profile_id)
+    role_profiles.archive_profile(db.session, profile.id, actor=me(), archived=not profile.archived)
     db.session.commit()
     flash(f"{profile.name} is {'archived' if profile.archived else 'restored'}.", "success")
     return redirect(url_for("staffing.profiles"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, url_for
 
 from webapp.services.learning.overview import ProgressRow
+from webapp.services.words import count
 
 ALL = ("engineer", "manager", "admin")
 # (endpoint, label, roles that see it), in menu order.
@@ -37,6 +38,7 @@ def asset_url(path: str) -> str:
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["progress_cells"] = progress_cells
+    app.jinja_env.filters["count"] = lambda n, noun, plural=None: count(int(n), noun, plural)
     app.jinja_env.globals["asset_url"] = asset_url
 
     @app.context_processor

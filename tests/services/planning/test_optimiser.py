@@ -218,7 +218,7 @@ def test_a_kept_trainee_is_also_a_candidate_for_lower_requirements_of_the_same_s
     are cheaper to reach level 2 of it (requirement 1); the training for requirement 0 fills
     requirement 1 too, so engineer 0 must stay a candidate there. Not so for requirement 2
     (skill 8), nor for the others on requirement 0 (level 3 is more than their level 2)."""
-    from webapp.services.planning.optimiser_model import _trainee_core
+    from webapp.services.planning.optimiser_rows import _trainee_core
 
     bound = np.array([[2.0, 5.0, 5.0]] + [[9.0, 1.0, 1.0]] * 5)  # 6 engineers x 3 requirements
     keep = _trainee_core(

@@ -37,6 +37,7 @@ from webapp.services.catalog.source import (
 )
 from webapp.services.catalog.taxonomy import sync_taxonomy
 from webapp.services.rows import labelled, rows_into
+from webapp.services.words import count
 
 
 @dataclass
@@ -50,9 +51,9 @@ class SyncCounts:
 
     def summary(self) -> str:
         return (
-            f"{self.workshops} workshop(s) ({self.new_workshops} new, "
-            f"{self.archived_workshops} archived), {self.notebooks} notebook(s), "
-            f"{self.new_versions} new notebook version(s)"
+            f"{count(self.workshops, 'workshop')} ({self.new_workshops} new, "
+            f"{self.archived_workshops} archived), {count(self.notebooks, 'notebook')}, "
+            f"{count(self.new_versions, 'new notebook version')}"
         )
 
 
@@ -77,7 +78,7 @@ def sync_catalog(session: Session, root: Path, *, actor: User | None) -> SyncRes
     catalog, problems = load_catalog(root)
     counts = SyncCounts()
     if catalog is None:
-        summary = f"Nothing synced: {len(problems)} problem(s) in {root}."
+        summary = f"Nothing synced: {count(len(problems), 'problem')} in {root}."
     else:
         counts = _write_catalog(session, catalog)
         summary = f"Synced {counts.summary()}."

@@ -21,12 +21,11 @@ import numpy as np
 from webapp.services.planning.optimiser_model import (
     EngineerIn,
     Instance,
-    Model,
     PlanSettings,
     RequirementIn,
     WorkshopIn,
-    build_model,
 )
+from webapp.services.planning.optimiser_rows import Model, build_model
 
 __all__ = [
     "EngineerIn",

@@ -45,6 +45,7 @@ from webapp.services.planning.optimiser import (
 from webapp.services.skills.levels import current_levels
 from webapp.services.staffing.gaps import load_requirements
 from webapp.services.staffing.records import OPEN_STATUSES
+from webapp.services.words import count
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,7 @@ def describe_hire(option: HireOption, inputs: PlanInputs, skill_names: Mapping[i
         for sid, lvl in sorted(option.levels.items())
     )
     return (
-        f"One more hire at {wanted} fills {option.slots_filled} more slot(s) and saves "
+        f"One more hire at {wanted} fills {count(option.slots_filled, 'more slot')} and saves "
         f"{option.saving:g} planning hours (training plus unfilled penalty)."
     )
 

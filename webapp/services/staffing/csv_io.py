@@ -30,7 +30,7 @@ from webapp.models import (
 from webapp.services import audit
 from webapp.services.access import policy
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
-from webapp.services.staffing import records
+from webapp.services.staffing import profiles, records
 from webapp.services.tabular import to_csv
 
 KINDS = ("projects", "requirements", "assignments", "profiles")
@@ -272,8 +272,8 @@ def _parse_profile(lk: _Lookups, v: dict[str, str]) -> Op:
     def apply(s: Session, a: User) -> None:
         profile = s.scalar(select(RoleProfile).where(RoleProfile.name == name))
         if profile is None:
-            profile = records.save_profile(s, actor=a, name=name)
-        records.set_profile_target(s, actor=a, profile_id=profile.id, skill_id=skill, level=level)
+            profile = profiles.save_profile(s, actor=a, name=name)
+        profiles.set_profile_target(s, actor=a, profile_id=profile.id, skill_id=skill, level=level)
 
     return apply
 

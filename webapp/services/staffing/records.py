@@ -1,7 +1,7 @@
-"""Staffing records: projects, their skill requirements, assignments and role profiles.
+"""Staffing records: projects, their skill requirements and assignments (profiles: profiles.py).
 
-Managers change the projects of the teams they manage; admins change every project. Role
-profiles are organisation-wide, so any manager or admin may edit them. Every change is audited.
+Managers change the projects of the teams they manage; admins change every project. Every change
+is audited.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from webapp.models import (
     ProjectAssignment,
     ProjectRequirement,
     ProjectStatus,
-    RoleProfile,
-    RoleProfileSkill,
     Skill,
     Team,
     TeamMembership,
@@ -182,13 +180,13 @@ def archive_project(session: Session, project_id: int, *, actor: User) -> Projec
     return project
 
 
-def _check_range(label: str, value: int, low: int, high: int) -> int:
+def check_range(label: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise InvalidInput(f"{label} must be between {low} and {high}; got {value}.")
     return value
 
 
-def _skill(session: Session, skill_id: int) -> Skill:
+def get_skill(session: Session, skill_id: int) -> Skill:
     skill = session.get(Skill, skill_id)
     if skill is None or skill.archived:
         raise NotFound("That skill does not exist or is archived; pick one from the list.")
@@ -208,17 +206,17 @@ def set_requirement(
 ) -> ProjectRequirement:
     """Add a requirement to a project, or change the project's requirement for that skill."""
     project = get_project(session, project_id, actor)
-    _skill(session, skill_id)
+    get_skill(session, skill_id)
     req = session.scalar(
         select(ProjectRequirement).where(
             ProjectRequirement.project_id == project.id, ProjectRequirement.skill_id == skill_id
         )
     )
     values = {
-        "min_level": _check_range("The minimum level", min_level, 1, 5),
-        "headcount": _check_range("The headcount", headcount, 1, 100),
-        "importance": _check_range("The importance", importance, 1, 5),
-        "allocation_pct": _check_range("The allocation", allocation_pct, 1, 100),
+        "min_level": check_range("The minimum level", min_level, 1, 5),
+        "headcount": check_range("The headcount", headcount, 1, 100),
+        "importance": check_range("The importance", importance, 1, 5),
+        "allocation_pct": check_range("The allocation", allocation_pct, 1, 100),
     }
     if req is None:
         req = ProjectRequirement(project_id=project.id, skill_id=skill_id)
@@ -271,7 +269,7 @@ def assign(
             ProjectAssignment.project_id == project.id, ProjectAssignment.user_id == user_id
         )
     )
-    _check_range("The allocation", allocation_pct, 1, 100)
+    check_range("The allocation", allocation_pct, 1, 100)
     if row is None:
         row = ProjectAssignment(project_id=project.id, user_id=user_id)
         session.add(row)
@@ -325,98 +323,6 @@ def skill_choices(session: Session) -> list[tuple[int, str]]:
         select(Skill.id, Skill.name).where(Skill.archived.is_(False)).order_by(Skill.name)
     )
     return [(sid, name) for sid, name in rows]
-
-
-def list_profiles(session: Session, *, include_archived: bool = False) -> list[RoleProfile]:
-    query = select(RoleProfile).order_by(RoleProfile.name)
-    if not include_archived:
-        query = query.where(RoleProfile.archived.is_(False))
-    return list(session.scalars(query))
-
-
-def get_profile(session: Session, profile_id: int) -> RoleProfile:
-    profile = session.get(RoleProfile, profile_id)
-    if profile is None:
-        raise NotFound(f"There is no role profile {profile_id}.")
-    return profile
-
-
-def save_profile(
-    session: Session,
-    *,
-    actor: User,
-    name: str,
-    description: str = "",
-    profile_id: int | None = None,
-) -> RoleProfile:
-    """Create a role profile, or rename an existing one. Raises Conflict on a taken name."""
-    policy.require_manager(actor, "edit role profiles")
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise InvalidInput("Give the role profile a name of at most 120 characters.")
-    other = session.scalar(select(RoleProfile.id).where(RoleProfile.name == name))
-    if other is not None and other != profile_id:
-        raise Conflict(f"A role profile called '{name}' exists already.")
-    profile = get_profile(session, profile_id) if profile_id else RoleProfile(name=name)
-    profile.name, profile.description = name, description.strip()
-    session.add(profile)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="profile.save",
-        target_type="role_profile",
-        target_id=profile.id,
-        name=name,
-    )
-    return profile
-
-
-def set_profile_target(
-    session: Session, *, actor: User, profile_id: int, skill_id: int, level: int | None
-) -> None:
-    """Set a profile's target level for a skill; ``None`` removes the skill from the profile."""
-    policy.require_manager(actor, "edit role profiles")
-    profile = get_profile(session, profile_id)
-    _skill(session, skill_id)
-    row = session.get(RoleProfileSkill, (profile.id, skill_id))
-    if level is None:
-        if row is not None:
-            session.delete(row)
-    else:
-        _check_range("The target level", level, 1, 5)
-        if row is None:
-            row = RoleProfileSkill(profile_id=profile.id, skill_id=skill_id, level=level)
-            session.add(row)
-        row.level = level
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="profile.target",
-        target_type="role_profile",
-        target_id=profile.id,
-        skill_id=skill_id,
-        level=level,
-    )
-
-
-def archive_profile(
-    session: Session, profile_id: int, *, actor: User, archived: bool = True
-) -> None:
-    """Archive (or restore) a role profile; archived profiles are hidden from pickers."""
-    policy.require_manager(actor, "edit role profiles")
-    profile = get_profile(session, profile_id)
-    profile.archived = archived
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="profile.archive",
-        target_type="role_profile",
-        target_id=profile.id,
-        archived=archived,
-    )
 
 
 def visible_user_ids(session: Session, actor: User) -> set[int] | None:
