@@ -17,9 +17,8 @@ from webapp.grading.notebook import (
     exercises,
     read_notebook,
     student_version,
-    submission_problems,
-    validate_source,
 )
+from webapp.grading.validation import submission_problems, validate_source
 from webapp.grading.wellformed import too_deep
 
 SOLUTION = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION"

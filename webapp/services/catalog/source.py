@@ -24,8 +24,8 @@ from webapp.grading.notebook import (
     exercises,
     read_notebook,
     student_version,
-    validate_source,
 )
+from webapp.grading.validation import validate_source
 from webapp.models.catalog import DIFFICULTY_VALUES
 from webapp.services.catalog.taxonomy import Taxonomy, load_taxonomy
 

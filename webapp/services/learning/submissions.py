@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, or_, select, update
 
 from webapp.db import Session
 from webapp.grading import notebook as nbg
+from webapp.grading import validation
 from webapp.models import (
     Draft,
     Exercise,
@@ -100,7 +101,7 @@ def parse_upload(data: bytes, version: NotebookVersion) -> NotebookNode:
         nb = nbg.read_notebook(data)
     except nbg.InvalidNotebook as exc:
         raise InvalidInput(f"The file is not a notebook Skillforge can grade: {exc}") from exc
-    problems = nbg.submission_problems(nbformat.from_dict(version.source), nb)
+    problems = validation.submission_problems(nbformat.from_dict(version.source), nb)
     if problems:
         raise InvalidInput(REFUSED + " ".join(problems))
     return nb
@@ -123,7 +124,7 @@ def create_submission(
     """
     if mode not in (SubmissionMode.CHECK.value, SubmissionMode.FINAL.value):
         raise InvalidInput("Choose 'Run tests' or 'Submit'.")
-    malformed = nbg.malformed_metadata(nb)
+    malformed = validation.malformed_metadata(nb)
     if malformed:
         raise InvalidInput(REFUSED + " ".join(malformed))
     submission = Submission(
