@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import sys
 
 import msgpack
 import numpy as np
@@ -444,7 +445,6 @@ ENCODERS = {
     ),
     range: _simple(T_RANGE, lambda v: [v.start, v.stop, v.step]),
     type(Ellipsis): _simple(T_ELLIPSIS, lambda v: None),
-    **_pandas_encoders(),
 }
 FALLBACK_ENCODERS = [
     (np.generic, _enc_npscalar),
@@ -452,8 +452,22 @@ FALLBACK_ENCODERS = [
     (tuple, _enc_seq(T_TUPLE)),
     (dict, _enc_dict),
     (list, lambda peer, v, d: [peer.encode(x, d + 1) for x in v]),
-    *_pandas_fallbacks(),
 ]
+_pandas_registered = False
+
+
+def register_pandas() -> bool:
+    """Add the pandas encoders once pandas is imported (a pandas value implies it is), so a
+    kernel that never imports pandas never pays for it. True when they were just added."""
+    global _pandas_registered
+    if _pandas_registered or "pandas" not in sys.modules:
+        return False
+    _pandas_registered = True
+    ENCODERS.update(_pandas_encoders())
+    FALLBACK_ENCODERS.extend(_pandas_fallbacks())
+    return True
+
+
 DECODERS = {
     T_TUPLE: _seq_decoder(tuple),
     T_DICT: _dec_dict,

@@ -46,6 +46,7 @@ from kernel_codec import (  # the grader installs it beside this module in each 
     _fingerprint,
     _is_iterator,
     ext,
+    register_pandas,
     update_in_place,
 )
 
@@ -58,6 +59,19 @@ BUILTIN_ERRORS = {
 
 class RemoteError(Exception):
     """The other side raised an exception that is not one of Python's built-in ones."""
+
+
+def _encoder_for(value):
+    """The encoder of ``value``'s exact type, else of a base class it has, else None."""
+    encoder = ENCODERS.get(type(value))
+    if encoder is None and register_pandas():
+        encoder = ENCODERS.get(type(value))
+    if encoder is not None:
+        return encoder
+    for kind, fallback in FALLBACK_ENCODERS:
+        if isinstance(value, kind):
+            return fallback
+    return None
 
 
 class PeerGone(Exception):
@@ -220,12 +234,9 @@ class Peer:
             return ext(T_OWNREF, value._id)
         if isinstance(value, ByReference):
             return self.handle(value.obj)
-        encoder = ENCODERS.get(type(value))
+        encoder = _encoder_for(value)
         if encoder is not None:
             return encoder(self, value, depth)
-        for kind, encoder in FALLBACK_ENCODERS:
-            if isinstance(value, kind):
-                return encoder(self, value, depth)
         return self.encode_object(value, depth)
 
     def encode_object(self, value, depth: int):
