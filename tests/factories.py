@@ -246,3 +246,9 @@ def fixture_catalog() -> dict[str, int]:
     for slug, notebook_id in rows:
         found.setdefault(slug, notebook_id)
     return found
+
+
+# A one-exercise workshop notebook (two test cells) for the grading job and use-case tests.
+ADD_NOTEBOOK = nbgrader_notebook(
+    "def add(a, b):\n    return a + b", "assert add(1, 2) == 3", "assert add(-1, 1) == 0"
+)

@@ -20,7 +20,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import app_config
-from tests.factories import make_notebook_version, make_user, nbgrader_notebook
+from tests.factories import ADD_NOTEBOOK as ADD
+from tests.factories import make_notebook_version, make_user
 from webapp import create_app, jobs
 from webapp.db import db as _db
 from webapp.extensions import queue
@@ -36,9 +37,6 @@ from webapp.models import (
 from webapp.services.learning import submissions
 
 pytestmark = pytest.mark.sandbox
-ADD = nbgrader_notebook(
-    "def add(a, b):\n    return a + b", "assert add(1, 2) == 3", "assert add(-1, 1) == 0"
-)
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90) -> None:

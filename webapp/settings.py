@@ -102,7 +102,7 @@ def practice_limit(config: Mapping[str, Any]) -> PracticeLimit:
 
 
 def grader_config(config: Mapping[str, Any]) -> GraderConfig:
-    """The sandboxed grader's limits from the GRADER_* keys (no warm-up code: the default)."""
+    """The sandboxed grader's limits and warm-up from the GRADER_* keys."""
     return GraderConfig(
         kernel_python=config["GRADER_KERNEL_PYTHON"],
         cell_timeout=float(config["GRADER_CELL_TIMEOUT"]),

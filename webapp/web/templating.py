@@ -38,7 +38,7 @@ def asset_url(path: str) -> str:
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["progress_cells"] = progress_cells
-    app.jinja_env.filters["count"] = lambda n, noun, plural=None: count(int(n), noun, plural)
+    app.jinja_env.filters["counted"] = lambda n, noun, plural=None: count(int(n), noun, plural)
     app.jinja_env.globals["asset_url"] = asset_url
 
     @app.context_processor

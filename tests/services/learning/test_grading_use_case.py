@@ -15,6 +15,7 @@ from flask import Flask
 from nbformat import NotebookNode
 from sqlalchemy import func, select
 
+from tests.factories import ADD_NOTEBOOK as ADD
 from tests.factories import make_notebook_version, make_user, nbgrader_notebook
 from webapp import jobs
 from webapp.db import db as _db
@@ -31,9 +32,6 @@ from webapp.services.learning import grading, submissions
 from webapp.settings import settings_of
 
 pytestmark = pytest.mark.sandbox
-ADD = nbgrader_notebook(
-    "def add(a, b):\n    return a + b", "assert add(1, 2) == 3", "assert add(-1, 1) == 0"
-)
 RIGHT = "def add(a, b):\n    return a + b"
 LEASE = timedelta(minutes=15)
 
