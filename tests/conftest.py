@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from sqlalchemy import text
 
 from tests.factories import PASSWORD, SkillKit, fixture_catalog, make_team, make_user
 from webapp import create_app, jobs, settings
+from webapp.cli.kernels import host_options, start_host, wait_for_host
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.grading.pool import LEAN_WARM_UP
@@ -50,6 +53,7 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": url,
         "LOGIN_RATE_LIMIT": SUITE_LOGIN_LIMIT,
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "LIVE_KERNEL_HOSTS": [],  # tests that run live kernels start their own hosts (`live`)
         **extra,
     }
 
@@ -239,6 +243,58 @@ def consumer(app: Flask, db: object) -> Iterator[None]:
     yield
     worker.stop(graceful=True)
     queue.flush()
+
+
+# --- live kernels: two kernel hosts (Kernel Gateway with the sandbox), started once ---------------
+
+KERNEL_TOKEN = "test-kernel-host-token"
+FIXTURE_COURSES = Path(__file__).resolve().parent / "fixtures" / "courses" / "valid"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def kernel_hosts(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Two kernel hosts on this machine, as a deployment with two would have them."""
+    logs = tmp_path_factory.mktemp("kernel-hosts")
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    processes = []
+    for n, url in enumerate(urls):
+        options = host_options(
+            app,
+            url,
+            token=KERNEL_TOKEN,
+            courses_dir=str(FIXTURE_COURSES),
+            pool_size=1,
+            max_kernels=6,
+            warm_up="import numpy",
+        )
+        processes.append(start_host(options, log=str(logs / f"host-{n}.log")))
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            wait_for_host(url, KERNEL_TOKEN, process, timeout=90)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture()
+def live(kernel_hosts: list[str], override_settings: Callable[..., None]) -> list[str]:
+    """The app pointed at the two kernel hosts."""
+    override_settings(
+        LIVE_KERNEL_HOSTS=kernel_hosts, LIVE_KERNEL_TOKEN=KERNEL_TOKEN, LIVE_KERNELS_PER_ENGINEER=2
+    )
+    return kernel_hosts
 
 
 # --- suites that never touch the database ------------------------------------------------------

@@ -66,6 +66,19 @@ GRADER_POOL_SIZE = 8  # warm kernels per worker process: 2 per submission, 2 per
 GRADER_ALLOW_UNSANDBOXED = False
 # A running job whose worker went silent this long is run again (seconds).
 GRADER_LEASE_S = 900
+# Live kernels (run cells on the notebook page): the kernel hosts (Jupyter Kernel Gateway processes
+# started by `skillforge kernels host`; `skillforge serve` starts the first one itself when it is on
+# this machine), the token they share with the app (None: derived from SECRET_KEY), limits, and the
+# idle time after which a host stops a kernel.
+LIVE_KERNEL_HOSTS = ["http://127.0.0.1:8890"]
+LIVE_KERNEL_TOKEN: str | None = None
+LIVE_KERNELS_PER_ENGINEER = 3
+LIVE_KERNELS_PER_HOST = 50
+LIVE_POOL_SIZE = 2  # warm kernels each host keeps waiting
+LIVE_IDLE_MINUTES = 30
+LIVE_CELL_MAX_S = 600  # one request streams a cell's output this long at most
+LIVE_MEMORY_MB = 2048
+LIVE_WARM_UP: str | None = None  # code a waiting kernel runs; None: numpy, pandas, matplotlib
 # "Run tests" is a practice run: graded, not counted. So that the grader is no oracle to query at
 # will, an engineer has one in flight per notebook and at most this many in any rolling hour
 # (counted in the database, so the limit holds across web workers); Submit is not limited.

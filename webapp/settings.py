@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -10,6 +12,7 @@ from typing import Any, Protocol, cast
 
 from webapp.grading.autograde import GraderConfig
 from webapp.grading.pool import WARM_UP
+from webapp.services.learning.live_sessions import LiveSettings
 from webapp.services.learning.practice import PracticeLimit
 from webapp.services.planning.optimiser import PlanSettings
 from webapp.services.skills.estimates import EstimateSettings
@@ -34,6 +37,7 @@ class Settings:
     grader_lease: timedelta  # GRADER_LEASE_S
     practice: PracticeLimit  # PRACTICE_RUNS_PER_HOUR
     login_rate_limit: str  # LOGIN_RATE_LIMIT
+    live: LiveSettings  # LIVE_* (kernel hosts, token, limits, culling)
 
     def plan_for(self, today: date | None = None) -> PlanSettings:
         """The plan settings dated ``today`` (default: today in UTC): a plan depends on the date,
@@ -68,6 +72,7 @@ def from_config(config: Mapping[str, Any]) -> Settings:
         grader_lease=timedelta(seconds=config["GRADER_LEASE_S"]),
         practice=practice_limit(config),
         login_rate_limit=str(config["LOGIN_RATE_LIMIT"]),
+        live=live_settings(config),
     )
 
 
@@ -111,4 +116,30 @@ def grader_config(config: Mapping[str, Any]) -> GraderConfig:
         pool_size=int(config["GRADER_POOL_SIZE"]),
         allow_unsandboxed=bool(config["GRADER_ALLOW_UNSANDBOXED"]),
         warm_up=config.get("GRADER_WARM_UP") or WARM_UP,
+    )
+
+
+def live_settings(config: Mapping[str, Any]) -> LiveSettings:
+    """The LIVE_* keys; the hosts' token defaults to one derived from SECRET_KEY, so the app and
+    the hosts ``skillforge`` starts agree without another secret to manage."""
+    hosts = config.get("LIVE_KERNEL_HOSTS") or []
+    if isinstance(hosts, str):
+        hosts = [h for h in hosts.replace(",", " ").split() if h]
+    token = (
+        config.get("LIVE_KERNEL_TOKEN")
+        or hmac.new(
+            str(config.get("SECRET_KEY", "")).encode(), b"skillforge live kernels", hashlib.sha256
+        ).hexdigest()
+    )
+    d = LiveSettings()
+    return LiveSettings(
+        hosts=tuple(str(h).rstrip("/") for h in hosts),
+        token=str(token),
+        per_engineer=int(config.get("LIVE_KERNELS_PER_ENGINEER", d.per_engineer)),
+        per_host=int(config.get("LIVE_KERNELS_PER_HOST", d.per_host)),
+        pool_size=int(config.get("LIVE_POOL_SIZE", d.pool_size)),
+        idle_minutes=int(config.get("LIVE_IDLE_MINUTES", d.idle_minutes)),
+        cell_max_s=float(config.get("LIVE_CELL_MAX_S", d.cell_max_s)),
+        memory_mb=int(config.get("LIVE_MEMORY_MB", d.memory_mb)),
+        warm_up=config.get("LIVE_WARM_UP"),
     )

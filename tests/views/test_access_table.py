@@ -25,6 +25,7 @@ TEAM_MANAGERS = (LOGIN, 403, 403, 200, 200)
 PUBLIC = (200, 200, 200, 200, 200)
 ANY_400 = (LOGIN, 400, 400, 400, 400)
 AUTHOR_OR_ADMIN = (LOGIN, 200, 403, 403, 200)
+NO_KERNEL = (LOGIN, 409, 409, 409, 409)
 
 URL = Callable[[Org], str]
 # endpoint -> (method, url builder, expected answers)
@@ -60,6 +61,29 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "learn.submit": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/submit", ANY_400),
     "learn.upload": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/upload", ANY_400),
     "learn.save_draft": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/draft", ANY_400),
+    # Live kernels: any logged-in user, their own kernel only (the suite's app has no kernel host:
+    # starting one is 503; with none running, the others are 409).
+    "learn.kernel_status": ("GET", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/kernel", ALL),
+    "learn.kernel_start": (
+        "POST",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/kernel",
+        (LOGIN, 503, 503, 503, 503),
+    ),
+    "learn.kernel_control": (
+        "POST",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/kernel/interrupt",
+        NO_KERNEL,
+    ),
+    "learn.kernel_run": (
+        "POST",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/kernel/run",
+        NO_KERNEL,
+    ),
+    "learn.check_exercise": (
+        "POST",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/check/test_mean",
+        NO_KERNEL,
+    ),
     # Attempts show raw scores: their author and admins only (managers see levels).
     "learn.submission": ("GET", lambda o: f"/submissions/{_attempt(o)}", AUTHOR_OR_ADMIN),
     "learn.submission_status": (

@@ -7,6 +7,7 @@ from flask import Flask
 
 from webapp.cli.courses import courses_cli
 from webapp.cli.grade import grade_command
+from webapp.cli.kernels import kernels_cli
 from webapp.cli.server import serve_command, worker_command
 from webapp.cli.setup import demo_command, init_command
 from webapp.cli.staffing import staffing_cli
@@ -22,6 +23,7 @@ def register_commands(app: Flask) -> None:
         serve_command,
         worker_command,
         grade_command,
+        kernels_cli,
         staffing_cli,
     ):
         app.cli.add_command(command)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -10,8 +13,10 @@ from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 
 from webapp import jobs as tasks
+from webapp.cli.kernels import host_options, start_host, wait_for_host
 from webapp.db import db
 from webapp.extensions import queue
+from webapp.kernels.client import GatewayClient, Host, HostUnavailable
 from webapp.services.words import count
 from webapp.settings import settings_of
 
@@ -26,10 +31,18 @@ from webapp.settings import settings_of
     show_default=True,
     help="Also run a grading worker (turn off when dedicated workers run elsewhere).",
 )
+@click.option(
+    "--live/--no-live",
+    default=True,
+    show_default=True,
+    help="Also run the kernel host of live notebooks when LIVE_KERNEL_HOSTS names this machine.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, grading: bool) -> None:
-    """Run Skillforge with gunicorn, plus a grading worker (docs/deployment.md for production)."""
+def serve_command(host: str, port: int, workers: int, grading: bool, live: bool) -> None:
+    """Run Skillforge with gunicorn, plus a grading worker and a kernel host (see
+    docs/deployment.md for production)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    kernel_host = _start_local_kernel_host(app) if live else None
     engine = db.engine
     engine.dispose()
     if grading:
@@ -60,6 +73,26 @@ def serve_command(host: str, port: int, workers: int, grading: bool) -> None:
     finally:
         if grading:
             grader.terminate()
+        if kernel_host is not None:
+            kernel_host.terminate()
+
+
+def _start_local_kernel_host(app: Flask) -> subprocess.Popen[bytes] | None:
+    """The first of LIVE_KERNEL_HOSTS, when it is this machine and not already running."""
+    live = settings_of(app).live
+    if not live.hosts or urlsplit(live.hosts[0]).hostname not in ("127.0.0.1", "localhost"):
+        return None
+    url = live.hosts[0]
+    try:
+        GatewayClient(Host(url, live.token), timeout=2).status()
+        return None  # already running (`skillforge kernels host`)
+    except HostUnavailable:
+        pass
+    log = str(Path(app.instance_path) / "kernel-host.log")
+    process = start_host(host_options(app, url), log=log)
+    wait_for_host(url, live.token, process, timeout=60)
+    click.echo(f"Live kernels: host at {url} (log: {log})")
+    return process
 
 
 @click.command("worker")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("learn", __name__)
 
-from webapp.learn import views, work  # noqa: E402,F401
+from webapp.learn import live, views, work  # noqa: E402,F401

@@ -16,7 +16,7 @@ from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import CatalogFilter
-from webapp.services.learning import practice, submissions
+from webapp.services.learning import live_checks, practice, submissions
 from webapp.settings import settings_of
 from webapp.web.access import admin_required, me, public
 
@@ -93,7 +93,17 @@ def notebook(slug: str, notebook_id: int) -> str:
         ),
         answers_form=AnswersForm(),
         upload_form=UploadForm(),
+        live_cells=[dataclasses.asdict(c) for c in _live_cells(ref)],
+        live=settings_of(current_app).live,
     )
+
+
+def _live_cells(ref: pages.NotebookRef) -> tuple[live_checks.LiveCell, ...]:
+    cells = live_checks.live_cells(None, ref.content_hash)
+    if not cells:
+        student = pages.version_json(db.session, ref.version_id)
+        cells = live_checks.live_cells(student, ref.content_hash)
+    return cells
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/download")

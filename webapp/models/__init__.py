@@ -21,6 +21,7 @@ from webapp.models.grading import (
     SubmissionStatus,
     WorkshopProgress,
 )
+from webapp.models.live import LiveKernel
 from webapp.models.people import ApiToken, AuditEvent, Role, Team, TeamMembership, User
 from webapp.models.skills import (
     EvidenceSource,
@@ -43,6 +44,7 @@ __all__ = [
     "Exercise",
     "ExerciseKind",
     "ExerciseResult",
+    "LiveKernel",
     "Notebook",
     "NotebookVersion",
     "ProficiencyLevel",

@@ -44,3 +44,9 @@ class RowErrors(InvalidInput):
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         super().__init__(f"{count(len(errors), 'bad row')}, nothing was imported: {lines}{more}")
         self.errors = errors
+
+
+class Unavailable(DomainError):
+    """A service the request needs (a kernel host) cannot take it now; trying later may work."""
+
+    status = 503

@@ -19,30 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import nh3
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from pygments.formatters import HtmlFormatter
 
 from webapp.services.cache import LRU
+from webapp.services.safe_html import clean
 
 RENDERER_VERSION = "1"  # bump when the output changes, so cached pages are rebuilt
 PYGMENTS_STYLE = "default"
 MEMORY_ITEMS = 64
 
-TAGS = nh3.ALLOWED_TAGS | {"img", "figure", "figcaption", "details", "summary"}
-DROPPED_WITH_CONTENT = {"script", "style", "svg", "math", "iframe", "object", "embed", "template"}
-GLOBAL_ATTRIBUTES = {"class", "id", "title", "lang", "dir", "role", "aria-hidden", "aria-label"}
-ATTRIBUTES = {
-    "*": GLOBAL_ATTRIBUTES,
-    "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "ol": {"start"},
-}
-IMAGE_DATA_RE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
 ALIGN_RE = re.compile(r'<(td|th)([^>]*?) style="text-align:\s*(left|right|center);?"')
+
+
+def sanitise(html: str) -> str:
+    """nbconvert's HTML, its column alignment kept as classes (no inline styles), sanitised."""
+    return clean(ALIGN_RE.sub(r'<\1\2 class="nb-align-\3"', html))
+
 
 _lock = threading.Lock()
 _key_locks: dict[str, threading.Lock] = {}
@@ -78,34 +72,6 @@ def _with_python_lexer(nb: NotebookNode) -> NotebookNode:
     info["pygments_lexer"] = "python3"
     metadata = NotebookNode({**nb.get("metadata", {}), "language_info": NotebookNode(info)})
     return NotebookNode({**nb, "metadata": metadata})
-
-
-def sanitise(html: str) -> str:
-    """Keep only allow-listed tags and attributes; images only as inline data URIs."""
-    html = ALIGN_RE.sub(r'<\1\2 class="nb-align-\3"', html)
-    return nh3.clean(
-        html,
-        tags=TAGS,
-        clean_content_tags=DROPPED_WITH_CONTENT,
-        attributes=ATTRIBUTES,
-        attribute_filter=_filter_attribute,
-        url_schemes={"http", "https", "mailto", "data"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
-
-
-def _filter_attribute(tag: str, name: str, value: str) -> str | None:
-    """Images only as inline raster ``data:`` URIs; ``data:`` nowhere else.
-
-    An image URL would make every viewer's browser request it (on this origin, as the CSP allows
-    no other), so a submitted notebook could not use one to probe the app on a viewer's behalf.
-    """
-    if tag == "img" and name == "src":
-        return value if IMAGE_DATA_RE.match(value.strip()) else None
-    if name == "href" and value.strip().lower().startswith("data:"):
-        return None
-    return value
 
 
 @cache

@@ -1,0 +1,1 @@
+"""Live kernels: hosted by Jupyter Kernel Gateway, launched in Skillforge's grading sandbox."""
