@@ -32,7 +32,10 @@ from webapp.models import LiveKernel
 pytestmark = pytest.mark.sandbox
 
 TINY = "/workshops/tiny/notebooks/{}"
-TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+TINY_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5Er"
+    "kJggg=="
+)
 
 
 class Notebook:
@@ -279,3 +282,17 @@ def test_an_engineer_has_a_limited_number_of_kernels(
     refused = eve.start()
     assert refused.status_code == 409
     assert "Stop one from its notebook page" in refused.get_json()["message"]
+
+
+def test_the_admin_grading_page_lists_hosts_and_each_engineers_kernel_with_its_memory(
+    app: Flask, org: Org, tiny: int, live: list[str]
+) -> None:
+    eve = browser(app, org.engineer.email, tiny)
+    eve.start()
+    ada = browser(app, org.admin.email, tiny)
+    page = ada.client.get("/admin/grading").get_data(as_text=True)
+    for url in live:
+        assert f"<code>{url}</code>" in page
+    assert page.count("answering") >= 2 and "not answering" not in page
+    kernels = page.split('data-testid="live-kernels"')[1]
+    assert "Eve Engineer" in kernels and " MB" in kernels

@@ -11,7 +11,7 @@ from webapp.admin.forms import RosterForm, UserForm
 from webapp.db import db
 from webapp.extensions import queue
 from webapp.services.catalog import sync
-from webapp.services.learning import grading_status
+from webapp.services.learning import grading_status, live_sessions
 from webapp.services.people import accounts, directory, roster
 from webapp.services.words import count
 from webapp.settings import settings_of
@@ -111,4 +111,12 @@ def grading() -> str:
     status = grading_status.grading_status(
         db.session, kernel_python=grader.kernel_python, allow_unsandboxed=grader.allow_unsandboxed
     )
-    return render_template("admin/grading.html", status=status, queue=type(queue.storage).__name__)
+    hosts, kernels = live_sessions.overview(db.session, settings_of(current_app).live)
+    return render_template(
+        "admin/grading.html",
+        status=status,
+        queue=type(queue.storage).__name__,
+        hosts=hosts,
+        kernels=kernels,
+        idle_minutes=settings_of(current_app).live.idle_minutes,
+    )

@@ -191,3 +191,66 @@ def control(session: Session, row: LiveKernel, action: str, settings: LiveSettin
         raise NoKernel(gone_message(settings)) from exc
     except HostUnavailable as exc:
         raise Unavailable(host_down(settings)) from exc
+
+
+@dataclass(frozen=True)
+class HostRow:
+    url: str
+    answering: bool
+    problem: str = ""
+    in_use: int = 0
+    warm: int = 0
+    pool_size: int = 0
+    memory_mb: float = 0.0
+    sandbox: str = ""
+
+
+@dataclass(frozen=True)
+class KernelRow:
+    engineer: str
+    notebook: str
+    host: str
+    started_at: datetime
+    last_used_at: datetime
+    state: str
+    memory_mb: float | None
+
+
+def overview(session: Session, settings: LiveSettings) -> tuple[list[HostRow], list[KernelRow]]:
+    """Each configured host as it answers now, and every engineer's kernel with its memory."""
+    hosts: list[HostRow] = []
+    on_host: dict[str, dict[str, Any]] = {}
+    for url in settings.hosts:
+        try:
+            status = GatewayClient(Host(url, settings.token), timeout=3).status()
+        except HostUnavailable as exc:
+            hosts.append(HostRow(url, False, str(exc)))
+            continue
+        kernels = status["kernels"]
+        on_host.update({k["id"]: k for k in kernels})
+        hosts.append(
+            HostRow(
+                url,
+                True,
+                in_use=sum(1 for k in kernels if not k["warm"]),
+                warm=int(status["warm"]),
+                pool_size=int(status["pool_size"]),
+                memory_mb=sum(k["memory_bytes"] for k in kernels) / 2**20,
+                sandbox=str(status["sandbox"]),
+            )
+        )
+    rows = session.execute(
+        select(User.display_name, Notebook.title, LiveKernel)
+        .join(User, User.id == LiveKernel.user_id)
+        .join(Notebook, Notebook.id == LiveKernel.notebook_id)
+        .order_by(LiveKernel.last_used_at.desc())
+    ).all()
+    kernels = []
+    for name, title, row in rows:
+        known = on_host.get(row.kernel_id)
+        memory = known["memory_bytes"] / 2**20 if known else None
+        state = known["state"] if known else "not on its host (culled or host down)"
+        kernels.append(
+            KernelRow(name, title, row.host, row.started_at, row.last_used_at, state, memory)
+        )
+    return hosts, kernels
