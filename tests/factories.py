@@ -252,3 +252,16 @@ def fixture_catalog() -> dict[str, int]:
 ADD_NOTEBOOK = nbgrader_notebook(
     "def add(a, b):\n    return a + b", "assert add(1, 2) == 3", "assert add(-1, 1) == 0"
 )
+
+
+def student_with_answer(notebook_id: int, grade_id: str, text: str) -> bytes:
+    """The current student version of a notebook with one answer typed in, as an .ipynb file."""
+    version = _db.session.scalar(
+        select(NotebookVersion).where(NotebookVersion.notebook_id == notebook_id)
+    )
+    assert version is not None
+    nb = nbformat.from_dict(version.student)
+    for cell in nb.cells:
+        if nbg.grade_id(cell) == grade_id:
+            cell.source = text
+    return nbformat.writes(nb).encode()

@@ -27,6 +27,7 @@ FILES: tuple[tuple[str, str], ...] = (
     ("katex/dist/katex.min.css", "katex/katex.min.css"),
     ("katex/dist/contrib/auto-render.min.js", "katex/auto-render.min.js"),
     ("katex/dist/fonts", "katex/fonts"),
+    ("axe-core/axe.min.js", "axe/axe.min.js"),  # the accessibility checks of the browser tests
 )
 
 

@@ -30,12 +30,18 @@ def student_notebook(notebook_id: int) -> dict[str, object]:
     return version.student
 
 
-def upload(client: FlaskClient, notebook_id: int, data: bytes, name: str = "work.ipynb"):  # noqa: ANN201
+def upload(  # noqa: ANN201
+    client: FlaskClient,
+    notebook_id: int,
+    data: bytes,
+    name: str = "work.ipynb",
+    mode: str = "final",
+):
     url = f"/workshops/tiny/notebooks/{notebook_id}/upload"
     token = csrf_token(client, f"/workshops/tiny/notebooks/{notebook_id}")
     return client.post(
         url,
-        data={"csrf_token": token, "mode": "final", "notebook": (io.BytesIO(data), name)},
+        data={"csrf_token": token, "mode": mode, "notebook": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
     )
 

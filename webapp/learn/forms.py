@@ -24,6 +24,7 @@ class CatalogFilterForm(FlaskForm):
 
 
 MODES = ["check", "final"]
+LOAD = "load"  # an upload's answers go into the editors (the draft); nothing is graded
 
 
 class AnswersForm(FlaskForm):
@@ -43,7 +44,11 @@ class UploadForm(FlaskForm):
     )
     mode = SelectField(
         "What to do",
-        choices=[SelectChoice("check", "Run tests (not counted)"), SelectChoice("final", "Submit")],
+        choices=[
+            SelectChoice(LOAD, "Load into the editors"),
+            SelectChoice("check", "Run tests (not counted)"),
+            SelectChoice("final", "Submit"),
+        ],
     )
 
 

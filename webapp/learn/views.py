@@ -16,7 +16,7 @@ from webapp.learn import bp
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import CatalogFilter
-from webapp.services.learning import live_checks, practice, submissions
+from webapp.services.learning import drafts, live_checks, practice, submissions
 from webapp.settings import settings_of
 from webapp.web.access import admin_required, me, public
 
@@ -72,7 +72,8 @@ def notebook(slug: str, notebook_id: int) -> str:
         lambda: pages.version_json(db.session, ref.version_id),
     )
     user = me()
-    draft = submissions.load_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
+    saved = drafts.saved_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
+    draft = saved.answers
     return render_template(
         "learn/notebook.html",
         ref=ref,
@@ -83,6 +84,7 @@ def notebook(slug: str, notebook_id: int) -> str:
                 db.session, version_id=ref.version_id, content_hash=ref.content_hash, draft=draft
             )
         ],
+        draft_saved_at=saved.updated_at,  # the editors' local copy gives way to a newer one
         attempts=submissions.attempts(db.session, user_id=user.id, notebook_id=ref.notebook_id),
         practice=practice.allowance(
             db.session,
@@ -108,9 +110,10 @@ def _live_cells(ref: pages.NotebookRef) -> tuple[live_checks.LiveCell, ...]:
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/download")
 def download_student(slug: str, notebook_id: int) -> Response:
-    """The student version, to work on in Jupyter."""
+    """The student version holding the engineer's saved draft, to go on with in JupyterLab."""
     ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
-    nb = pages.version_json(db.session, ref.version_id)
+    draft = submissions.load_draft(db.session, user_id=me().id, notebook_id=ref.notebook_id)
+    nb = drafts.student_with_draft(pages.version_json(db.session, ref.version_id), draft)
     return _ipynb(nb, f"{ref.workshop_slug}-{ref.filename}")
 
 

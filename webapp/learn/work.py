@@ -12,19 +12,23 @@ from werkzeug.wrappers import Response
 from webapp import jobs
 from webapp.db import db
 from webapp.learn import bp
-from webapp.learn.forms import AnswersForm, ReviewForm, UploadForm
+from webapp.learn.forms import LOAD, AnswersForm, ReviewForm, UploadForm
 from webapp.learn.views import practice_limit, render_cache_dir
 from webapp.models import NotebookVersion, Submission, SubmissionStatus
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import NotebookRef
 from webapp.services.errors import InvalidInput, PracticeRunRefused
-from webapp.services.learning import reviews, submissions
+from webapp.services.learning import drafts, reviews, submissions
 from webapp.web.access import manager_required, me
 
 
 def _version_for(slug: str, notebook_id: int):  # noqa: ANN202
     ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
     return ref, submissions.current_version(db.session, ref.notebook_id)
+
+
+def _notebook_page(ref: NotebookRef) -> Response:
+    return redirect(url_for("learn.notebook", slug=ref.workshop_slug, notebook_id=ref.notebook_id))
 
 
 def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: str) -> Response:
@@ -42,9 +46,7 @@ def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: 
     except PracticeRunRefused as refused:
         db.session.commit()  # the answers' draft is kept; nothing was stored for the run
         flash(refused.message, "warning")
-        return redirect(
-            url_for("learn.notebook", slug=ref.workshop_slug, notebook_id=ref.notebook_id)
-        )
+        return _notebook_page(ref)
     db.session.commit()  # stored before it is queued: a lost job is found and run again
     jobs.grade_submission(submission.id)
     return redirect(url_for("learn.submission", submission_id=submission.id))
@@ -81,7 +83,13 @@ def upload(slug: str, notebook_id: int) -> Response:
     if not form.validate_on_submit():
         messages = [m for errors in form.errors.values() for m in errors]
         raise InvalidInput(" ".join(messages) or "Choose a .ipynb file to upload.")
-    nb = submissions.parse_upload(form.notebook.data.read(), version)
+    data = form.notebook.data.read()
+    if form.mode.data == LOAD:
+        drafts.load_upload(db.session, user=me(), version=version, data=data)
+        db.session.commit()
+        flash("Your notebook's answers are in the editors and saved as your draft.", "success")
+        return _notebook_page(ref)
+    nb = submissions.parse_upload(data, version)
     return _submit(ref, version, nb, form.mode.data or "")
 
 

@@ -1,5 +1,12 @@
 /* Answer cells as code editors (CodeMirror, served by this app), with autosave to the server and
-   a copy in this browser, so a reload or a lost connection loses nothing typed. */
+   a copy in this browser, so a reload or a lost connection loses nothing typed.
+
+   The copy in this browser records which server draft it was typed over (``base``, the draft's
+   saved-at time). An unsent copy wins over the server's draft only while that draft is the one it
+   was typed over: a newer server draft (answers loaded from an upload, or typed in another
+   browser) wins. Comparing server times with server times keeps a wrong clock out of it.
+
+   Keyboard: Tab indents; Esc then Tab (or Shift-Tab) leaves the editor, so it is no trap. */
 (function () {
   "use strict";
   var bar = document.querySelector("[data-testid=answer-bar]");
@@ -10,6 +17,8 @@
   var status = document.getElementById("draft-status");
   var token = form.querySelector("input[name=csrf_token]").value;
   var storageKey = bar.getAttribute("data-storage-key");
+  var serverSavedAt = bar.getAttribute("data-draft-saved-at") || "";
+  var base = serverSavedAt;  // the server draft the editors hold, updated by each save
   var editors = {};
   window.skillforgeEditors = editors;  // live.js runs and checks what they hold
   var timer = null;
@@ -18,7 +27,8 @@
     try { return JSON.parse(window.localStorage.getItem(storageKey) || "null"); } catch (e) { return null; }
   }
   function remember(answers, synced) {
-    try { window.localStorage.setItem(storageKey, JSON.stringify({ answers: answers, synced: synced })); } catch (e) { /* private mode */ }
+    var copy = { answers: answers, synced: synced, base: base, at: Date.now() };
+    try { window.localStorage.setItem(storageKey, JSON.stringify(copy)); } catch (e) { /* private mode */ }
   }
   function answers() {
     var out = {};
@@ -37,6 +47,9 @@
       body: JSON.stringify(current)
     }).then(function (response) {
       if (!response.ok) { throw new Error(response.status); }
+      return response.json();
+    }).then(function (saved) {
+      base = saved.saved_at || base;
       remember(current, true);
       say("saved at " + new Date().toLocaleTimeString());
     }).catch(function () {
@@ -50,13 +63,28 @@
     timer = window.setTimeout(save, 800);
   }
 
+  function newerThanServer(copy) {
+    if (!copy || copy.synced || !copy.answers) { return false; }
+    if (!serverSavedAt) { return true; }
+    if (typeof copy.base === "string") {  // typed over the server draft that is still current
+      return copy.base !== "" && Date.parse(copy.base) >= Date.parse(serverSavedAt);
+    }
+    return typeof copy.at === "number" && copy.at > Date.parse(serverSavedAt);  // an older copy
+  }
   var local = stored();
+  if (!newerThanServer(local)) { local = null; }
+
+  // Esc arms "leave": a key map that gives the next Tab or Shift-Tab to the browser (false:
+  // CodeMirror leaves the key alone), which moves the focus; any other key or a blur disarms it.
+  var LEAVE = { "Tab": false, "Shift-Tab": false };
+  function arm(cm) { if (!cm.state.leaving) { cm.state.leaving = true; cm.addKeyMap(LEAVE); } }
+  function disarm(cm) { if (cm.state.leaving) { cm.state.leaving = false; cm.removeKeyMap(LEAVE); } }
   cells.forEach(function (cell) {
     var host = document.getElementById("cell-id=" + cell.cell_id);
     if (!host) { return; }
     var target = host.querySelector(".input_area") || host.querySelector(".text_cell_render") || host;
     var value = cell.source;
-    if (local && !local.synced && local.answers && typeof local.answers[cell.grade_id] === "string") {
+    if (local && typeof local.answers[cell.grade_id] === "string") {
       value = local.answers[cell.grade_id];
     }
     host.classList.add("answer-cell");
@@ -70,17 +98,23 @@
       viewportMargin: Infinity,
       screenReaderLabel: "Answer " + cell.grade_id,
       extraKeys: {
+        "Esc": arm,
         "Tab": function (cm) {
           if (cm.somethingSelected()) { cm.indentSelection("add"); } else { cm.replaceSelection("    ", "end"); }
         },
         "Shift-Tab": function (cm) { cm.indentSelection("subtract"); }
       }
     });
+    editor.on("keydown", function (cm, event) {
+      if (["Escape", "Tab", "Shift"].indexOf(event.key) < 0) { disarm(cm); }
+    });
+    editor.on("blur", disarm);
+    editor.getInputField().setAttribute("aria-describedby", "editor-keys");
     editor.getWrapperElement().setAttribute("data-grade-id", cell.grade_id);
     editor.on("change", changed);
     editors[cell.grade_id] = editor;
   });
-  if (local && !local.synced) { save(); }
+  if (local) { save(); } else { remember(answers(), true); }  // a stale copy gives way
 
   form.addEventListener("submit", function () {
     document.getElementById("answers-json").value = JSON.stringify(answers());
