@@ -274,7 +274,7 @@
     tools.className = "live-tools d-flex flex-wrap gap-1 my-1";
     var position = views.length;
     tools.appendChild(button("Run", "Run cell " + position, function () { view.run(); }));
-    tools.appendChild(button("Run all above", "Run all cells above cell " + position, function () { runAllUpTo(position - 1); }));
+    tools.appendChild(button("Run all above", "Run all above cell " + position, function () { runAllUpTo(position - 1); }));
     var resultEl = null;
     if (cell.kind === "test" && cell.points > 0) {
       resultEl = document.createElement("div");
