@@ -26,6 +26,8 @@
   }
   function say(text) { messageEl.textContent = text || ""; }
   function showIdle() {
+    var startButton = bar.querySelector("[data-kernel=start]");
+    if (startButton) { startButton.hidden = running; }
     if (!running) { setState("No kernel", "secondary"); return; }
     setState(pending ? "Busy" : "Idle", pending ? "warning" : "success");
   }
