@@ -60,6 +60,12 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "learn.submit": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/submit", ANY_400),
     "learn.upload": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/upload", ANY_400),
     "learn.save_draft": ("POST", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/draft", ANY_400),
+    # Each engineer sees their own next hint; nobody's hints are anyone else's.
+    "learn.show_hint": (
+        "POST",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/exercises/impl_mean/hint",
+        ALL,
+    ),
     # Attempts show raw scores: their author and admins only (managers see levels).
     "learn.submission": ("GET", lambda o: f"/submissions/{_attempt(o)}", AUTHOR_OR_ADMIN),
     "learn.submission_status": (
