@@ -70,12 +70,13 @@ def _entry(
 
 
 def _last_heading(cell: NotebookNode) -> str:
-    """The last ATX heading (``#`` to ``######``) of a Markdown cell, without its marks."""
+    """The last ATX heading (``#`` to ``######``) of a Markdown cell, without its marks (nor
+    code backticks: titles are shown as plain text)."""
     title = ""
     for line in str(cell.source).split("\n"):
         stripped = line.strip()
         if stripped.startswith("#") and stripped.lstrip("#").startswith(" "):
-            title = stripped.lstrip("#").strip().rstrip("#").strip()
+            title = stripped.lstrip("#").strip().rstrip("#").strip().replace("`", "")
     return title[:200]
 
 

@@ -201,16 +201,3 @@ class CatalogSync(db.Model):  # type: ignore[name-defined,misc]
     summary: Mapped[str] = mapped_column(Text, default="")
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-
-class WorkedOutputs(db.Model):  # type: ignore[name-defined,misc]
-    """The outputs of a student version's worked examples (locked cells that are neither answers
-    nor tests), executed in the sandbox once per content hash; shown on the notebook page."""
-
-    __tablename__ = "worked_outputs"
-
-    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    outputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cell id -> outputs
-    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    error: Mapped[str | None] = mapped_column(Text)
-    executed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

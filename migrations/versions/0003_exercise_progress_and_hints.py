@@ -1,4 +1,4 @@
-"""exercise progress (practice checks, hints seen) and the outputs of worked examples
+"""exercise progress: practice checks and hints seen
 
 Revision ID: 0003
 Revises: 0002
@@ -17,14 +17,6 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('worked_outputs',
-    sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('outputs', sa.JSON(), nullable=False),
-    sa.Column('truncated', sa.Boolean(), nullable=False),
-    sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('executed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('content_hash', name=op.f('pk_worked_outputs'))
-    )
     op.create_table('exercise_progress',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -73,4 +65,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_exercise_progress_notebook_id'))
 
     op.drop_table('exercise_progress')
-    op.drop_table('worked_outputs')
