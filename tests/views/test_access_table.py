@@ -84,6 +84,12 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
         lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/check/test_mean",
         NO_KERNEL,
     ),
+    # Each engineer sees their own next hint; nobody's hints are anyone else's.
+    "learn.show_hint": (
+        "POST",
+        lambda o: f"/workshops/tiny/notebooks/{_nb(o)}/exercises/impl_mean/hint",
+        ALL,
+    ),
     # Attempts show raw scores: their author and admins only (managers see levels).
     "learn.submission": ("GET", lambda o: f"/submissions/{_attempt(o)}", AUTHOR_OR_ADMIN),
     "learn.submission_status": (

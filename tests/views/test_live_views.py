@@ -28,6 +28,7 @@ from webapp import create_app
 from webapp.db import db as _db
 from webapp.kernels import client as gateway
 from webapp.models import LiveKernel
+from webapp.services.learning.exercises import exercise_states
 
 pytestmark = pytest.mark.sandbox
 
@@ -184,8 +185,20 @@ def test_check_says_what_failed_and_never_sends_the_hidden_tests(
     assert wrong["passed"] is False
     assert wrong["line"] == "assert mean([1, 2, 3]) == 2"
 
+    states = {
+        s.grade_id: s.state
+        for s in exercise_states(_db.session, user_id=org.engineer.id, notebook_id=tiny)
+    }
+    assert states["impl_mean"] == "attempted"
     right = eve.check("test_mean", {"impl_mean": "def mean(xs):\n    return sum(xs) / len(xs)"})
     assert right == {"event": "checked", "passed": True, "message": "", "line": ""}
+    _db.session.expire_all()
+    states = {
+        s.grade_id: s.state
+        for s in exercise_states(_db.session, user_id=org.engineer.id, notebook_id=tiny)
+    }
+    assert states["impl_mean"] == "passed in practice"  # practice: never verified evidence
+    assert states["impl_var"] == "not started"
 
     history = eve.output("print('\\n'.join(In))")
     assert "assert mean([1, 2, 3]) == 2" in history

@@ -26,6 +26,7 @@ BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 BEGIN_MARK_SCHEME, END_MARK_SCHEME = "BEGIN MARK SCHEME", "END MARK SCHEME"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_STUB = "YOUR ANSWER HERE"
+HINTS_KEY = "hints"  # metadata.skillforge.hints: an answer cell's hints (see grading/outline.py)
 
 
 class InvalidNotebook(ValueError):
@@ -232,7 +233,8 @@ def skill_of(cell: NotebookNode) -> str | None:
 def student_version(nb: NotebookNode) -> NotebookNode:
     """What nbgrader's ``generate_assignment`` releases to students.
 
-    Solutions become stubs, hidden tests and mark schemes are removed, outputs are cleared, locked
+    Solutions become stubs, hidden tests and mark schemes are removed, outputs are cleared, hints
+    (Skillforge's ``metadata.skillforge.hints``) are left out, locked
     cells get Jupyter's ``editable``/``deletable`` flags and managed cells get nbgrader checksums.
     Raises InvalidNotebook if a region is malformed. The input is not modified.
     """
@@ -242,6 +244,7 @@ def student_version(nb: NotebookNode) -> NotebookNode:
             _lock(cell)
             _clear_solution(cell)
             _clear_output(cell)
+            _strip_hints(cell)
             cell.source, _ = replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN)
             if is_task(cell):
                 cell.source, _ = replace_regions(cell.source, BEGIN_MARK_SCHEME, END_MARK_SCHEME)
@@ -274,6 +277,15 @@ def _clear_output(cell: NotebookNode) -> None:
         cell.execution_count = None
     for key in ("collapsed", "scrolled", "execution"):
         cell.metadata.pop(key, None)
+
+
+def _strip_hints(cell: NotebookNode) -> None:
+    """Hints stay in the source: an engineer sees them one at a time, asking for each."""
+    extra = cell.get("metadata", {}).get("skillforge")
+    if isinstance(extra, dict) and HINTS_KEY in extra:
+        del extra[HINTS_KEY]
+        if not extra:
+            del cell.metadata["skillforge"]
 
 
 def _stamp_checksum(cell: NotebookNode) -> None:

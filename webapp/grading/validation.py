@@ -25,6 +25,7 @@ from webapp.grading.notebook import (
     meta,
     replace_regions,
 )
+from webapp.grading.outline import hint_problem
 from webapp.grading.wellformed import is_number, metadata_problem, metadata_problems
 
 
@@ -50,6 +51,9 @@ def _cell_problems(cell: NotebookNode, seen: dict[str, int]) -> Iterator[str]:
         yield shape
     elif "nbgrader" in cell.get("metadata", {}):
         yield from _metadata_problems(cell, seen)
+    hints = hint_problem(cell)
+    if hints is not None:
+        yield hints
     yield from _region_problems(cell)
 
 

@@ -18,7 +18,7 @@ from webapp.models import LiveKernel
 from webapp.services.catalog import pages
 from webapp.services.catalog.pages import NotebookRef
 from webapp.services.errors import InvalidInput
-from webapp.services.learning import live_checks, live_sessions
+from webapp.services.learning import exercises, live_checks, live_sessions
 from webapp.services.learning.live_outputs import events
 from webapp.services.learning.live_sessions import LiveSettings
 from webapp.settings import settings_of
@@ -111,7 +111,27 @@ def check_exercise(slug: str, notebook_id: int, grade_id: str) -> Response:
     def execute(code: str) -> Iterable[dict[str, Any]]:
         return live_sessions.execute(row, code, settings)
 
-    return _stream(row.id, live_checks.run_check(plan, answers, execute, settings.cell_max_s))
+    checked = live_checks.run_check(plan, answers, execute, settings.cell_max_s)
+    return _stream(row.id, _recorded(checked, me().id, ref.notebook_id, plan))
+
+
+def _recorded(
+    stream: Iterator[dict[str, Any]], user_id: int, notebook_id: int, plan: live_checks.CheckPlan
+) -> Iterator[dict[str, Any]]:
+    """The check's events; its outcome is recorded per answer cell (practice, never evidence)."""
+    for event in stream:
+        if event["event"] == "checked":
+            for grade_id, _stub in plan.answers:
+                exercises.record_check(
+                    db.session,
+                    user_id=user_id,
+                    notebook_id=notebook_id,
+                    grade_id=grade_id,
+                    passed=bool(event["passed"]),
+                    now=datetime.now(UTC),
+                )
+            db.session.commit()
+        yield event
 
 
 def _stream(row_id: int, stream: Iterator[dict[str, Any]]) -> Response:

@@ -13,10 +13,11 @@ from wtforms.fields.choices import SelectChoice
 
 from webapp.db import db
 from webapp.learn import bp
+from webapp.learn.exercise_panel import exercise_panel
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import CatalogFilter
-from webapp.services.learning import drafts, live_checks, practice, submissions
+from webapp.services.learning import drafts, exercises, live_checks, practice, submissions
 from webapp.settings import settings_of
 from webapp.web.access import admin_required, me, public
 
@@ -60,7 +61,10 @@ def _filters(form: CatalogFilterForm) -> CatalogFilter:
 @bp.route("/workshops/<slug>")
 def workshop(slug: str) -> str:
     page = pages.workshop_page(db.session, slug=slug, viewer_id=me().id)
-    return render_template("learn/workshop.html", page=page, card=page.card)
+    states = exercises.notebook_states(
+        db.session, user_id=me().id, notebook_ids=[nb.id for nb in page.notebooks]
+    )
+    return render_template("learn/workshop.html", page=page, card=page.card, states=states)
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>")
@@ -97,6 +101,7 @@ def notebook(slug: str, notebook_id: int) -> str:
         upload_form=UploadForm(),
         live_cells=[dataclasses.asdict(c) for c in _live_cells(ref)],
         live=settings_of(current_app).live,
+        exercises=exercise_panel(user.id, ref),
     )
 
 

@@ -18,7 +18,7 @@ from webapp.models import NotebookVersion, Submission, SubmissionStatus
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import NotebookRef
 from webapp.services.errors import InvalidInput, PracticeRunRefused
-from webapp.services.learning import drafts, reviews, submissions
+from webapp.services.learning import drafts, exercises, hints, reviews, submissions
 from webapp.web.access import manager_required, me
 
 
@@ -119,7 +119,18 @@ def submission(submission_id: int) -> str:
         feedback_html = rendering.cached_notebook_html(
             render_cache_dir(), f"submission-{sub.id}", lambda: sub.feedback or {}
         )
-    return render_template("learn/submission.html", page=page, feedback_html=feedback_html)
+    failing = exercises.first_failing(
+        db.session,
+        notebook_id=page.notebook_id,
+        results=[(r.grade_id, r.status) for r in page.results],
+    )
+    return render_template(
+        "learn/submission.html",
+        page=page,
+        feedback_html=feedback_html,
+        back_anchor=f"cell-id={failing.cell_id}" if failing else None,
+        hint_use=hints.hint_use(db.session, user_id=sub.user_id, notebook_id=page.notebook_id),
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/status.json")

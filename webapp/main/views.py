@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from datetime import UTC, datetime
+
+from flask import current_app, jsonify, render_template
 from werkzeug.wrappers import Response
 
 from webapp.db import db
 from webapp.main import bp
+from webapp.models import Role
 from webapp.services.access import policy
 from webapp.services.learning import overview
+from webapp.services.skills import learning_path
+from webapp.settings import settings_of
 from webapp.web.access import me, public
 
 
@@ -19,6 +24,15 @@ def home() -> str:
         "progress": overview.engineer_progress(db.session, user.id),
         "evidence_count": overview.evidence_count(db.session, user.id),
     }
+    if user.role == Role.ENGINEER.value:
+        context["next_exercise"] = overview.next_exercise(db.session, user.id)
+        context["gap_step"] = learning_path.biggest_gap_workshop(
+            db.session,
+            user_id=user.id,
+            profile_id=user.target_profile_id,
+            now=datetime.now(UTC),
+            settings=settings_of(current_app).estimates,
+        )
     if policy.is_manager_or_admin(user):
         context["teams"] = overview.team_rows(db.session, policy.team_scope(db.session, user))
     if policy.is_admin(user):

@@ -14,7 +14,9 @@ from webapp.models.catalog import (
 )
 from webapp.models.grading import (
     Draft,
+    ExerciseProgress,
     ExerciseResult,
+    HintUse,
     ResultStatus,
     Submission,
     SubmissionMode,
@@ -43,7 +45,9 @@ __all__ = [
     "EvidenceSource",
     "Exercise",
     "ExerciseKind",
+    "ExerciseProgress",
     "ExerciseResult",
+    "HintUse",
     "LiveKernel",
     "Notebook",
     "NotebookVersion",

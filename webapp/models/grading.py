@@ -175,3 +175,50 @@ class WorkshopProgress(db.Model):  # type: ignore[name-defined,misc]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ExerciseProgress(db.Model):  # type: ignore[name-defined,misc]
+    """An engineer's practice on one exercise (an answer cell, by its grade id) of a notebook:
+    checks in a live kernel and hints seen. Practice is never verified evidence: only a graded
+    submission's results are."""
+
+    __tablename__ = "exercise_progress"
+    __table_args__ = (
+        UniqueConstraint("user_id", "notebook_id", "grade_id"),
+        CheckConstraint("hints_revealed >= 0", name="hints_nonnegative"),
+        CheckConstraint("checks >= 0", name="checks_nonnegative"),
+        Index("ix_exercise_progress_user_updated", "user_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id"), index=True)
+    grade_id: Mapped[str] = mapped_column(String(120))
+    hints_revealed: Mapped[int] = mapped_column(default=0)
+    checks: Mapped[int] = mapped_column(default=0)
+    practice_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    practice_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    hint_uses: Mapped[list[HintUse]] = relationship(
+        back_populates="progress", cascade="all, delete-orphan", order_by="HintUse.number"
+    )
+
+
+class HintUse(db.Model):  # type: ignore[name-defined,misc]
+    """One hint an engineer asked to see: which one (1-based) and when."""
+
+    __tablename__ = "hint_uses"
+    __table_args__ = (
+        UniqueConstraint("progress_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    progress_id: Mapped[int] = mapped_column(
+        ForeignKey("exercise_progress.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column()
+    revealed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    progress: Mapped[ExerciseProgress] = relationship(back_populates="hint_uses")

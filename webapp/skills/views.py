@@ -93,12 +93,12 @@ def my_export() -> Response:
 @bp.route("/skills/gaps")
 def gaps() -> str:
     user = me()
-    ests = estimates.load_estimates(
-        db.session, user_ids=[user.id], now=_now(), settings=_settings().estimates
-    )
-    found = learning_path.find_gaps(
-        learning_path.requirements_for(db.session, user.id, user.target_profile_id),
-        {sid: e for (_, sid), e in ests.items()},
+    found = learning_path.engineer_gaps(
+        db.session,
+        user_id=user.id,
+        profile_id=user.target_profile_id,
+        now=_now(),
+        settings=_settings().estimates,
     )
     path = learning_path.plan_path(
         found,

@@ -17,7 +17,6 @@ from sqlalchemy.orm import aliased
 
 from webapp.db import Session
 from webapp.models import (
-    Exercise,
     Notebook,
     NotebookVersion,
     Skill,
@@ -29,7 +28,7 @@ from webapp.models import (
     WorkshopSkillPrerequisite,
 )
 from webapp.services.errors import NotFound
-from webapp.services.rows import AnyRow, labelled, row_into
+from webapp.services.rows import labelled, row_into, rows_into
 from webapp.services.skills.levels import current_levels
 
 
@@ -100,14 +99,6 @@ class CatalogFilter:
 
 
 @dataclass(frozen=True)
-class ExerciseRow:
-    grade_id: str
-    kind: str
-    points: float
-    skill_name: str | None
-
-
-@dataclass(frozen=True)
 class NotebookSummary:
     id: int
     title: str
@@ -115,7 +106,6 @@ class NotebookSummary:
     version_id: int
     content_hash: str
     max_points: float
-    exercises: tuple[ExerciseRow, ...]
 
 
 @dataclass(frozen=True)
@@ -285,14 +275,13 @@ def _notebook_counts(session: Session, ids: list[int]) -> dict[int, int]:
 # --- notebooks ------------------------------------------------------------------------------------
 
 
-def _current_versions(session: Session, workshop_id: int) -> list[AnyRow]:
-    """Live notebooks at their current version, in order: every NotebookSummary field but the
-    exercises."""
+def _notebook_summaries(session: Session, workshop_id: int) -> list[NotebookSummary]:
+    """Live notebooks at their current version, in order (their exercises, with the viewer's
+    state of each, come from ``learning.exercises.notebook_states``)."""
     query = (
         select(
             *labelled(
                 NotebookSummary,
-                omit=("exercises",),
                 id=Notebook.id,
                 title=Notebook.title,
                 filename=Notebook.filename,
@@ -309,28 +298,7 @@ def _current_versions(session: Session, workshop_id: int) -> list[AnyRow]:
         .where(Notebook.workshop_id == workshop_id, Notebook.archived.is_(False))
         .order_by(Notebook.position)
     )
-    return list(session.execute(query))
-
-
-def _notebook_summaries(session: Session, workshop_id: int) -> list[NotebookSummary]:
-    rows = _current_versions(session, workshop_id)
-    columns = labelled(
-        ExerciseRow,
-        grade_id=Exercise.grade_id,
-        kind=Exercise.kind,
-        points=Exercise.points,
-        skill_name=Skill.name,
-    )
-    query = (
-        select(Exercise.version_id, *columns)
-        .outerjoin(Skill, Skill.id == Exercise.skill_id)
-        .where(Exercise.version_id.in_([r.version_id for r in rows]))
-        .order_by(Exercise.cell_index)
-    )
-    by_version: dict[int, list[ExerciseRow]] = defaultdict(list)
-    for row in session.execute(query):
-        by_version[row.version_id].append(row_into(ExerciseRow, row))
-    return [row_into(NotebookSummary, r, exercises=tuple(by_version[r.version_id])) for r in rows]
+    return rows_into(NotebookSummary, session.execute(query))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import mistune
 import nbformat
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
@@ -72,6 +73,15 @@ def _with_python_lexer(nb: NotebookNode) -> NotebookNode:
     info["pygments_lexer"] = "python3"
     metadata = NotebookNode({**nb.get("metadata", {}), "language_info": NotebookNode(info)})
     return NotebookNode({**nb, "metadata": metadata})
+
+
+_markdown = mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])
+
+
+def markdown_html(text: str) -> str:
+    """A Markdown snippet (a hint) as sanitised HTML, by the same allow-list as notebooks; raw
+    HTML in it is shown as text."""
+    return sanitise(str(_markdown(text)))
 
 
 @cache

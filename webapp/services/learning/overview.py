@@ -5,19 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 
 from webapp.db import Session
 from webapp.models import (
+    Draft,
+    ExerciseProgress,
+    Notebook,
     Project,
     Role,
     SkillEvidence,
+    Submission,
     Team,
     TeamMembership,
     User,
     Workshop,
     WorkshopProgress,
 )
+from webapp.services.learning.exercises import exercise_states
 from webapp.services.rows import labelled, rows_into
 
 
@@ -56,6 +61,57 @@ def engineer_progress(session: Session, user_id: int) -> list[ProgressRow]:
         .order_by(WorkshopProgress.updated_at.desc())
     )
     return rows_into(ProgressRow, rows)
+
+
+@dataclass(frozen=True)
+class NextExercise:
+    """Where to continue: an unfinished exercise of the notebook the engineer worked on last."""
+
+    workshop_slug: str
+    workshop_title: str
+    notebook_id: int
+    notebook_title: str
+    title: str
+    anchor: str  # the exercise's element id on the notebook page
+    state: str
+
+
+def next_exercise(session: Session, user_id: int, *, notebooks: int = 5) -> NextExercise | None:
+    """The first unfinished exercise (not yet passed in a graded submission) of the most
+    recently worked-on notebook that has one, among the last ``notebooks`` worked on (drafts,
+    attempts, checks and hints all count as work); None when they are all finished."""
+    activity = union_all(
+        select(Draft.notebook_id, Draft.updated_at.label("at")).where(Draft.user_id == user_id),
+        select(Submission.notebook_id, Submission.submitted_at.label("at")).where(
+            Submission.user_id == user_id
+        ),
+        select(ExerciseProgress.notebook_id, ExerciseProgress.updated_at.label("at")).where(
+            ExerciseProgress.user_id == user_id
+        ),
+    ).subquery()
+    recent = session.execute(
+        select(Workshop.slug, Workshop.title, Notebook.id, Notebook.title)
+        .select_from(activity)
+        .join(Notebook, Notebook.id == activity.c.notebook_id)
+        .join(Workshop, Workshop.id == Notebook.workshop_id)
+        .where(Notebook.archived.is_(False), Workshop.archived.is_(False))
+        .group_by(Workshop.slug, Workshop.title, Notebook.id, Notebook.title)
+        .order_by(func.max(activity.c.at).desc(), Notebook.id)
+        .limit(notebooks)
+    )
+    for slug, workshop_title, notebook_id, notebook_title in recent:
+        for state in exercise_states(session, user_id=user_id, notebook_id=notebook_id):
+            if not state.finished:
+                return NextExercise(
+                    slug,
+                    workshop_title,
+                    notebook_id,
+                    notebook_title,
+                    state.title,
+                    state.anchor,
+                    state.state,
+                )
+    return None
 
 
 def evidence_count(session: Session, user_id: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ from webapp.models import (
     WorkshopSkill,
 )
 from webapp.models.staffing import OPEN_PROJECT_STATUSES
-from webapp.services.skills.estimates import SkillEstimate
+from webapp.services.skills.estimates import EstimateSettings, SkillEstimate, load_estimates
 
 OPEN_PROJECTS = OPEN_PROJECT_STATUSES
 
@@ -179,6 +180,45 @@ def load_workshop_graph(session: Session) -> list[WorkshopNode]:
         )
         for wid, slug, title, hours in shops
     ]
+
+
+def engineer_gaps(
+    session: Session,
+    *,
+    user_id: int,
+    profile_id: int | None,
+    now: datetime,
+    settings: EstimateSettings,
+) -> list[Gap]:
+    """The engineer's gaps against their open projects and target profile, biggest first."""
+    found = load_estimates(session, user_ids=[user_id], now=now, settings=settings)
+    return find_gaps(
+        requirements_for(session, user_id, profile_id),
+        {skill_id: est for (_uid, skill_id), est in found.items()},
+    )
+
+
+def biggest_gap_workshop(
+    session: Session,
+    *,
+    user_id: int,
+    profile_id: int | None,
+    now: datetime,
+    settings: EstimateSettings,
+) -> tuple[Gap, WorkshopNode] | None:
+    """The biggest gap a workshop not yet passed closes, and that workshop; None when none does."""
+    gaps = engineer_gaps(
+        session, user_id=user_id, profile_id=profile_id, now=now, settings=settings
+    )
+    if not gaps:
+        return None
+    graph = load_workshop_graph(session)
+    passed = passed_workshop_ids(session, user_id)
+    for gap in gaps:
+        shop = best_workshop_for(graph, gap.skill_id, gap.target, passed)
+        if shop is not None:
+            return gap, shop
+    return None
 
 
 def passed_workshop_ids(session: Session, user_id: int) -> set[int]:
