@@ -61,6 +61,9 @@ def test_engineer_runs_plots_checks_interrupts_restarts_and_submits(
     result = cell(page, 3).get_by_test_id("check-result")
     expect(result).to_contain_text("Not yet", timeout=30_000)
     expect(result).to_contain_text("assert mean([1, 2, 3]) == 2")
+    panel = page.get_by_test_id("exercise-panel").first  # the first exercise's: the mean
+    panel.get_by_test_id("show-hint").click()
+    expect(panel).to_contain_text("Python has sum and len.")
     screenshot(page, "live-check-failed")
 
     replace_last_line(page, "impl_mean", "return sum(xs) / len(xs)")
@@ -88,3 +91,7 @@ def test_engineer_runs_plots_checks_interrupts_restarts_and_submits(
     page.get_by_role("button", name="Submit").click()
     page.wait_for_url("**/submissions/*")
     expect(page.get_by_test_id("score")).to_have_text("3 / 3", timeout=90_000)
+    page.goto("/workshops/tiny")
+    exercises = page.get_by_test_id("exercises")
+    expect(exercises).to_contain_text("Passed in a graded submission")
+    expect(exercises).to_contain_text("used 1 of 2 hints")
