@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -137,7 +138,15 @@ class GatewayClient:
         self.kernel(kernel_id)  # a clear KernelGone rather than a websocket error
         channel = _Channel(self._connect(kernel_id))
         with _channels_lock:
-            return _channels.setdefault(key, channel)
+            kept = _channels.setdefault(key, channel)
+            _channels.move_to_end(key)
+            idle = [k for k, c in _channels.items() if not c.lock.locked()]
+            stale = [_channels.pop(k) for k in idle[: max(0, len(_channels) - MAX_CHANNELS)]]
+        for old in stale:
+            old.close()  # the least recently opened: reopened when next needed
+        if kept is not channel:
+            channel.close()
+        return kept
 
     def _reconnect(self, kernel_id: str, stale: _Channel) -> _Channel:
         self._drop(kernel_id, stale)
@@ -222,7 +231,9 @@ class _Channel:
                 yield {"msg_type": kind, "content": msg["content"]}
 
 
-_channels: dict[tuple[str, str], _Channel] = {}
+# Each open websocket holds ZMQ sockets on its host; a web process keeps at most this many.
+MAX_CHANNELS = 32
+_channels: OrderedDict[tuple[str, str], _Channel] = OrderedDict()
 _channels_lock = threading.Lock()
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import resource
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_server._tz import utcnow
 from kernel_gateway.services.kernels.manager import SeedingMappingKernelManager
@@ -73,6 +75,7 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        _raise_socket_limits(self.context)  # the context every kernel's channels share
         self._warm: list[str] = []
         self._claimed: set[str] = set()
         self._filling: set[asyncio.Task[None]] = set()
@@ -164,3 +167,16 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
         with contextlib.suppress(ValueError):
             self._warm.remove(kernel_id)
         return super().remove_kernel(kernel_id)
+
+
+MAX_ZMQ_SOCKETS = 65536
+
+
+def _raise_socket_limits(context: zmq.Context[Any]) -> None:
+    """Room for many kernels: every websocket to a kernel holds a few ZMQ sockets (libzmq allows
+    1,023 per context by default) and each socket a few file descriptors."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    context.set(zmq.MAX_SOCKETS, MAX_ZMQ_SOCKETS)
