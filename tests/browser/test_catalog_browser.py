@@ -27,7 +27,7 @@ def test_engineer_opens_the_catalog_a_workshop_and_a_notebook(
     expect(page.get_by_test_id("proves")).to_contain_text("sample variance")
     screenshot(page, "workshop")
 
-    page.get_by_role("link", name="Means and variances").click()
+    page.locator("h3").get_by_role("link", name="Means and variances").click()
     notebook = page.get_by_test_id("notebook")
     expect(notebook.get_by_text("YOUR CODE HERE").first).to_be_visible()
     expect(notebook.locator(".katex").first).to_be_visible()  # KaTeX typeset the TeX
