@@ -268,10 +268,14 @@ def test_sessions_spread_over_hosts_and_survive_a_restart_of_the_web_processes(
             RENDER_CACHE_PATH=app.config["RENDER_CACHE_PATH"],
         )
     )
-    for n, person in enumerate(people):
-        nb = browser(restarted, person.email, tiny)
-        assert nb.client.get(nb.base + "/kernel").get_json()["running"] is True
-        assert f"state of {n}" in nb.output("print(mine)")
+    try:
+        for n, person in enumerate(people):
+            nb = browser(restarted, person.email, tiny)
+            assert nb.client.get(nb.base + "/kernel").get_json()["running"] is True
+            assert f"state of {n}" in nb.output("print(mine)")
+    finally:
+        with restarted.app_context():
+            _db.engine.dispose()  # the "new process" closes its own database connections
 
 
 def test_an_engineer_has_a_limited_number_of_kernels(
