@@ -77,7 +77,6 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
         super().__init__(**kwargs)
         _raise_socket_limits(self.context)  # the context every kernel's channels share
         self._warm: list[str] = []
-        self._claimed: set[str] = set()
         self._filling: set[asyncio.Task[None]] = set()
 
     @cached_property
@@ -110,16 +109,21 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
             task.add_done_callback(self._filling.discard)
 
     async def _start_warm(self) -> None:
-        try:
-            kernel_id = await super().start_kernel(kernel_name=KERNEL_NAME)
-            await self._run_quietly(kernel_id, self.warm_up)
-        except Exception:
-            self.log.exception("A warm kernel failed to start; trying again in 5 s")
-            await asyncio.sleep(5)
-            if not self._warm:
-                self.fill_pool()
+        """Start one warm kernel, trying again every 5 s until one starts and warms up."""
+        while True:
+            kernel_id = None
+            try:
+                kernel_id = await super().start_kernel(kernel_name=KERNEL_NAME)
+                await self._run_quietly(kernel_id, self.warm_up)
+            except Exception:
+                self.log.exception("A warm kernel failed to start; trying again in 5 s")
+                if kernel_id is not None and kernel_id in self:
+                    with contextlib.suppress(Exception):
+                        await self.shutdown_kernel(kernel_id, now=True)
+                await asyncio.sleep(5)
+                continue
+            self._warm.append(kernel_id)
             return
-        self._warm.append(kernel_id)
 
     async def _run_quietly(self, kernel_id: str, code: str, timeout: float = 120) -> None:
         client = self.get_kernel(kernel_id).client()
@@ -144,7 +148,6 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
             kernel_id = self._warm.pop(0)
         else:
             kernel_id = await super().start_kernel(kernel_name=KERNEL_NAME, kernel_id=kernel_id)
-        self._claimed.add(kernel_id)
         self.fill_pool()
         await self._provide_data(kernel_id, str(env.get(WORKSHOP_ENV, "")))
         self.get_kernel(kernel_id).last_activity = utcnow()
@@ -163,7 +166,6 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
             await super().cull_kernel_if_idle(kernel_id)
 
     def remove_kernel(self, kernel_id: str) -> Any:
-        self._claimed.discard(kernel_id)
         with contextlib.suppress(ValueError):
             self._warm.remove(kernel_id)
         return super().remove_kernel(kernel_id)
