@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import (
     KERNEL_TOKEN,
@@ -28,6 +28,7 @@ from webapp import create_app
 from webapp.db import db as _db
 from webapp.kernels import client as gateway
 from webapp.models import LiveKernel
+from webapp.models import Notebook as NotebookModel
 from webapp.services.learning.exercises import exercise_states
 
 pytestmark = pytest.mark.sandbox
@@ -285,16 +286,10 @@ def test_an_engineer_has_a_limited_number_of_kernels(
     eve = browser(app, org.engineer.email, tiny)
     eve.start()
     assert eve.start().get_json()["started"] is False  # the same notebook: the same kernel
-    other = _db.session.scalar(
-        select(LiveKernel.notebook_id)
-    )  # pretend a second notebook: move her kernel to another notebook id
-    assert other == tiny
-    from webapp.models import Notebook as NotebookModel
-
+    assert _db.session.scalar(select(LiveKernel.notebook_id)) == tiny
+    # As if her one kernel were another notebook's: this notebook would be a second kernel.
     second = _db.session.scalar(select(NotebookModel.id).where(NotebookModel.id != tiny))
-    _db.session.execute(
-        LiveKernel.__table__.update().values(notebook_id=second)  # type: ignore[attr-defined]
-    )
+    _db.session.execute(update(LiveKernel).values(notebook_id=second))
     _db.session.commit()
     refused = eve.start()
     assert refused.status_code == 409
