@@ -237,6 +237,11 @@ def fixture_catalog() -> dict[str, int]:
     result = sync_catalog(_db.session, FIXTURE_COURSES / "valid", actor=None)
     assert result.ok, result.problems
     _db.session.commit()
+    return first_notebook_ids()
+
+
+def first_notebook_ids() -> dict[str, int]:
+    """{slug: first notebook id} of the synced catalog."""
     rows = _db.session.execute(
         select(Workshop.slug, Notebook.id)
         .join(Notebook, Notebook.workshop_id == Workshop.id)

@@ -206,8 +206,11 @@ def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=30)
-    graded = _db.session.get(Submission, submission.id)
-    assert graded is not None and graded.score == 2
+    _db.session.rollback()  # read the row as committed, not an object this session loaded
+    status, score = _db.session.execute(
+        select(Submission.status, Submission.score).where(Submission.id == submission.id)
+    ).one()
+    assert (status, score) == ("graded", 2)
     count = _db.session.scalar(
         select(func.count(ExerciseResult.id)).where(ExerciseResult.submission_id == submission.id)
     )

@@ -66,6 +66,9 @@ GRADER_POOL_SIZE = 8  # warm kernels per worker process: 2 per submission, 2 per
 GRADER_ALLOW_UNSANDBOXED = False
 # A running job whose worker went silent this long is run again (seconds).
 GRADER_LEASE_S = 900
+# Worked examples: the outputs of a notebook's locked cells, made in the grading sandbox when the
+# catalog is synced, are shown on its page when they fit in this many bytes (as JSON).
+WORKED_OUTPUTS_MAX_BYTES = 3_000_000
 # Live kernels (run cells on the notebook page): the kernel hosts (Jupyter Kernel Gateway processes
 # started by `skillforge kernels host`; `skillforge serve` starts the first one itself when it is on
 # this machine), the token they share with the app (None: derived from SECRET_KEY), limits, and the

@@ -1,4 +1,5 @@
-"""Background jobs (Huey): grading submissions, and recovering jobs whose worker died.
+"""Background jobs (Huey): grading submissions, making worked examples' outputs, and recovering
+jobs whose worker died.
 
 Jobs take ids only, push an app context, call one use case, and commit or roll back. A job's
 signature is a deploy contract: new arguments must be optional keywords. The queue's storage is
@@ -20,6 +21,7 @@ from huey.storage import RedisStorage, SqliteStorage
 from webapp.db import db
 from webapp.extensions import queue
 from webapp.grading.autograde import Grader
+from webapp.services.catalog import worked
 from webapp.services.learning import grading, submissions
 from webapp.settings import settings_of
 
@@ -119,11 +121,52 @@ def run_grading(submission_id: int) -> bool:
     return graded
 
 
+@queue.task(retries=1, retry_delay=30)
+def make_worked_examples() -> None:
+    """Make the outputs of one notebook content waiting for them, then queue the next: one
+    notebook per job, so submissions queued meanwhile are graded between two of them."""
+    with _app_for_job().app_context():
+        if run_worked_examples() and worked.pending(db.session)[0]:
+            make_worked_examples()
+
+
+def run_worked_examples() -> bool:
+    """Make one waiting content's outputs in this app context, committed; False when none waits."""
+    session = db.session()
+    settings = settings_of(current_app)
+    try:
+        content_hash = worked.claim_next(
+            session, now=datetime.now(UTC), lease=settings.grader_lease
+        )
+        session.commit()
+        if content_hash is None:
+            return False
+        worked.make(
+            session,
+            content_hash,
+            get_grader(current_app),
+            courses_path=settings.courses_path,
+            max_bytes=settings.worked_max_bytes,
+            now=lambda: datetime.now(UTC),
+            commit=session.commit,
+        )
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return True
+
+
 @queue.periodic_task(crontab(minute="*"))
 def recover_stalled() -> None:
-    """Queue again the submissions whose worker died mid-job or whose job never arrived."""
+    """Queue again the submissions whose worker died mid-job or whose job never arrived, and the
+    worked examples still waiting for their outputs."""
     with _app_for_job().app_context():
         requeue_stalled()
+        queued, running = worked.pending(db.session)
+        db.session.rollback()
+        if queued and not running:  # the chain of jobs was lost (or never started)
+            make_worked_examples()
 
 
 def requeue_stalled() -> list[int]:

@@ -38,6 +38,7 @@ class Settings:
     practice: PracticeLimit  # PRACTICE_RUNS_PER_HOUR
     login_rate_limit: str  # LOGIN_RATE_LIMIT
     live: LiveSettings  # LIVE_* (kernel hosts, token, limits, culling)
+    worked_max_bytes: int  # WORKED_OUTPUTS_MAX_BYTES
 
     def plan_for(self, today: date | None = None) -> PlanSettings:
         """The plan settings dated ``today`` (default: today in UTC): a plan depends on the date,
@@ -73,6 +74,7 @@ def from_config(config: Mapping[str, Any]) -> Settings:
         practice=practice_limit(config),
         login_rate_limit=str(config["LOGIN_RATE_LIMIT"]),
         live=live_settings(config),
+        worked_max_bytes=int(config["WORKED_OUTPUTS_MAX_BYTES"]),
     )
 
 

@@ -3,26 +3,68 @@ checks an exercise that fails and then passes, interrupts an endless loop, resta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import nbformat
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_grading_browser import replace_last_line
-from tests.conftest import KERNEL_TOKEN, Org
-from tests.factories import PASSWORD, fixture_catalog
+from tests.conftest import FIXTURE_COURSES, KERNEL_TOKEN, Org
+from tests.factories import PASSWORD, first_notebook_ids
+from tests.test_jobs import wait_for
 from webapp.db import db as _db
 from webapp.kernels import client as gateway
-from webapp.models import LiveKernel
+from webapp.models import LiveKernel, Notebook
+from webapp.services.catalog import worked
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
 
 @pytest.fixture()
-def tiny(live: list[str], db: object) -> Iterator[int]:
-    yield fixture_catalog()["tiny"]
+def tiny(
+    live: list[str],
+    app: Flask,
+    tmp_path: Path,
+    override_settings: Callable[..., None],
+    consumer: None,
+) -> Iterator[int]:
+    """The fixture course with a worked example that plots (its last cell), synced as an admin
+    would, its outputs made by the grading worker."""
+    courses = tmp_path / "courses"
+    shutil.copytree(FIXTURE_COURSES, courses)
+    path = courses / "tiny" / "01-basics.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9])\nplt.show()",
+            metadata={
+                "nbgrader": {
+                    "grade": False,
+                    "solution": False,
+                    "locked": True,
+                    "task": False,
+                    "grade_id": "plot",
+                    "schema_version": 3,
+                }
+            },
+        )
+    )
+    nbformat.write(nb, path)
+    override_settings(COURSES_PATH=str(courses))
+    synced = app.test_cli_runner().invoke(args=["courses", "sync"])
+    assert synced.exit_code == 0, synced.output
+    notebook = first_notebook_ids()["tiny"]
+    wait_for(
+        lambda: worked.shown(_db.session, current_hash(notebook)).outputs_key is not None,
+        "the worked examples' outputs",
+    )
+    yield notebook
     for row in _db.session.scalars(select(LiveKernel)).all():
         gateway.GatewayClient(gateway.Host(row.host, KERNEL_TOKEN)).shutdown(row.kernel_id)
     gateway.close_all()
@@ -33,13 +75,19 @@ def cell(page: Page, n: int):  # noqa: ANN201 - a Playwright locator
     return page.locator("#notebook .code_cell").nth(n - 1)
 
 
+def current_hash(notebook_id: int) -> str:
+    return _db.session.scalar(select(Notebook.current_hash).where(Notebook.id == notebook_id)) or ""
+
+
 def test_engineer_runs_plots_checks_interrupts_restarts_and_submits(
-    page: Page, org: Org, tiny: int, consumer: None
+    page: Page, org: Org, tiny: int
 ) -> None:
     log_in(page, org.engineer.email, PASSWORD)
     page.goto(f"/workshops/tiny/notebooks/{tiny}")
     state = page.get_by_test_id("kernel-state")
     expect(state).to_have_text("No kernel")
+    # The worked example's plot is there before anything runs.
+    expect(cell(page, 6).locator(".output_wrapper img")).to_be_visible()
 
     cell(page, 1).get_by_role("button", name="Run cell 1").click()  # import math: starts a kernel
     expect(cell(page, 1).locator(".input_prompt")).to_have_text("In [1]:", timeout=60_000)

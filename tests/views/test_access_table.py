@@ -106,6 +106,11 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     ),
     "admin.catalog_admin": ("GET", lambda o: "/admin/catalog", ADMIN_ONLY),
     "admin.catalog_sync": ("POST", lambda o: "/admin/catalog/sync", (LOGIN, 403, 403, 403, 302)),
+    "admin.catalog_worked_examples": (
+        "POST",
+        lambda o: "/admin/catalog/worked-examples",
+        (LOGIN, 403, 403, 403, 302),
+    ),
     # skills: engineer pages (own data), one engineer's page, team matrices and trends
     "skills.mine": ("GET", lambda o: "/skills", ALL),
     "skills.assess_self": ("POST", lambda o: "/skills/assess", (LOGIN, 302, 302, 302, 302)),

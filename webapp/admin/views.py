@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from webapp import jobs
 from webapp.admin import bp
 from webapp.admin.forms import RosterForm, UserForm
 from webapp.db import db
 from webapp.extensions import queue
-from webapp.services.catalog import sync
+from webapp.services.catalog import sync, worked
 from webapp.services.learning import grading_status, live_sessions
 from webapp.services.people import accounts, directory, roster
 from webapp.services.words import count
@@ -77,6 +80,7 @@ def audit_log() -> str:
 @bp.route("/catalog")
 def catalog_admin() -> str:
     syncs = sync.last_syncs(db.session)
+    queued, running = worked.pending(db.session)
     return render_template(
         "admin/catalog.html",
         form=FlaskForm(),
@@ -84,6 +88,8 @@ def catalog_admin() -> str:
         syncs=syncs,
         last=syncs[0] if syncs else None,
         courses_path=settings_of(current_app).courses_path,
+        worked=worked.overview(db.session),
+        worked_pending=queued + running,
     )
 
 
@@ -95,11 +101,36 @@ def catalog_sync() -> Response:
         return redirect(url_for("admin.catalog_admin"))
     result = sync.sync_catalog(db.session, settings_of(current_app).courses_path, actor=me())
     db.session.commit()
+    if result.counts.worked_queued:
+        jobs.make_worked_examples()
     if result.ok:
-        flash(result.summary, "success")
+        flash(result.summary + _worked_note(result.counts.worked_queued), "success")
     else:
         flash(f"{result.summary} Fix the files listed below, then sync again.", "danger")
     return redirect(url_for("admin.catalog_admin"))
+
+
+@bp.route("/catalog/worked-examples", methods=["POST"])
+def catalog_worked_examples() -> Response:
+    """Make the outputs of every live notebook's worked examples again (after changing data)."""
+    if not FlaskForm().validate_on_submit():
+        flash("The form expired; press Make them again once more.", "warning")
+        return redirect(url_for("admin.catalog_admin"))
+    queued = worked.make_again(db.session, actor=me(), now=datetime.now(UTC))
+    db.session.commit()
+    if queued:
+        jobs.make_worked_examples()
+    flash(_worked_note(len(queued)).strip() or "Every notebook's outputs are being made.", "info")
+    return redirect(url_for("admin.catalog_admin") + "#worked-examples")
+
+
+def _worked_note(queued: int) -> str:
+    if not queued:
+        return ""
+    return (
+        f" A grading worker is making the worked examples' outputs of {count(queued, 'notebook')};"
+        " the list below shows its progress."
+    )
 
 
 # --- grading ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from webapp import jobs
 from webapp.db import db
 from webapp.services.catalog import sync
 from webapp.settings import settings_of
@@ -21,6 +22,8 @@ def sync_courses(path: Path | None = None) -> sync.SyncResult:
     root = path or settings_of(current_app).courses_path
     result = sync.sync_catalog(db.session, root, actor=None)
     db.session.commit()  # the catalog, or on failure only the log of the attempt
+    if result.counts.worked_queued:
+        jobs.make_worked_examples()  # a grading worker makes the outputs of worked examples
     if not result.ok:
         lines = "\n".join(f"  {p}" for p in result.problems)
         fail(f"{result.summary} Fix these and run `flask courses sync` again:\n{lines}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.cli.common import fail, sync_courses
+from webapp.db import db
 from webapp.grading.autograde import Grader, GraderConfig
-from webapp.services.catalog import check
+from webapp.models import WorkedExamples, WorkedStatus
+from webapp.services.catalog import check, worked
 from webapp.services.catalog import source as catalog_source
 from webapp.services.words import count
 from webapp.settings import settings_of
@@ -28,6 +31,55 @@ def courses_sync_command(path: Path | None) -> None:
     """Validate PATH (default: the courses folder) and publish all of it, or nothing."""
     result = sync_courses(path)
     click.echo(result.summary)
+
+
+@courses_cli.command("outputs")
+@click.argument("slugs", nargs=-1)
+@click.option("--again", is_flag=True, help="Make them again even where they are made already.")
+@with_appcontext
+def courses_outputs_command(slugs: tuple[str, ...], again: bool) -> None:
+    """Make the outputs of the worked examples now, here (default: those still waiting).
+
+    Notebooks of the synced catalog only (run `flask courses sync` first); SLUGS limits it to
+    these workshops. A grading worker does the same by itself after every sync."""
+    settings = settings_of(current_app)
+    hashes = worked.current_hashes(db.session, slugs=slugs or None)
+    if not hashes:
+        fail("No synced notebooks" + (f" in {', '.join(slugs)}" if slugs else "") + ".")
+    worked.request(db.session, hashes, now=datetime.now(UTC), again=again)
+    db.session.commit()
+    made: list[WorkedExamples] = []
+    waiting = worked.pending(db.session, among=hashes)[0]
+    with (
+        Grader(settings.grader) as grader,
+        click.progressbar(length=waiting, label="Running worked examples", file=sys.stderr) as bar,
+    ):
+        while content_hash := worked.claim_next(
+            db.session, now=datetime.now(UTC), lease=settings.grader_lease, among=hashes
+        ):
+            db.session.commit()
+            made.append(
+                worked.make(
+                    db.session,
+                    content_hash,
+                    grader,
+                    courses_path=settings.courses_path,
+                    max_bytes=settings.worked_max_bytes,
+                    now=lambda: datetime.now(UTC),
+                    commit=db.session.commit,
+                )
+            )
+            db.session.commit()
+            bar.update(1)
+    failed = [row for row in made if row.status == WorkedStatus.FAILED.value]
+    for row in made:
+        for problem in ([row.error] if row.error else []) + list(row.errors):
+            click.echo(
+                f"PROBLEM {worked.notebook_name(db.session, row.content_hash)}: {problem}", err=True
+            )
+    if failed:
+        fail(f"{len(failed)} of {count(len(made), 'notebook')} have no outputs.")
+    click.echo(f"Made the worked examples' outputs of {count(len(made), 'notebook')}.")
 
 
 @courses_cli.command("check")

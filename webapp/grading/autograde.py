@@ -362,6 +362,35 @@ class Grader:
             seed=seed,
         )
 
+    def run_notebook(
+        self, nb: NotebookNode, *, data_dir: Path | None = None
+    ) -> tuple[NotebookNode, Run]:
+        """Execute a copy of a trusted notebook (an instructor's) in one sandboxed kernel, with the
+        grader's time and output limits; returns it with its outputs, and what happened per cell.
+
+        For worked examples: nothing is checked, so never hand it a submission to grade."""
+        executed = copy.deepcopy(nb)
+        run = self._pool.run(self._run_alone(executed, data_dir))
+        return executed, run
+
+    async def _run_alone(self, nb: NotebookNode, data_dir: Path | None) -> Run:
+        kernel = await self._pool.acquire()
+        try:
+            self._sandbox.copy_data(kernel.slot, data_dir)
+            return await self._run_cells(nb, kernel)
+        finally:
+            self._pool.release(kernel)
+
+    async def _run_cells(self, nb: NotebookNode, kernel: Kernel) -> Run:
+        """Every code cell of ``nb`` in ``kernel``, within the grader's time limits."""
+        return await execute(
+            nb,
+            kernel,
+            self._sandbox,
+            cell_timeout=self.config.cell_timeout,
+            notebook_timeout=self.config.notebook_timeout,
+        )
+
     async def _execute(
         self, nb: NotebookNode, plan: dict[str, Any], data_dir: Path | None
     ) -> tuple[Run, TrustedRun]:
@@ -389,13 +418,7 @@ class Grader:
 
     async def _student_run(self, nb: NotebookNode, kernel: Kernel, ready: asyncio.Event) -> Run:
         try:
-            return await execute(
-                nb,
-                kernel,
-                self._sandbox,
-                cell_timeout=self.config.cell_timeout,
-                notebook_timeout=self.config.notebook_timeout,
-            )
+            return await self._run_cells(nb, kernel)
         finally:
             ready.set()
 

@@ -27,6 +27,7 @@ from webapp.grading.notebook import (
 )
 from webapp.grading.outline import hint_problem
 from webapp.grading.wellformed import is_number, metadata_problem, metadata_problems
+from webapp.grading.worked import show_outputs_problem
 
 
 def validate_source(nb: NotebookNode, *, filename: str) -> list[Problem]:
@@ -51,9 +52,9 @@ def _cell_problems(cell: NotebookNode, seen: dict[str, int]) -> Iterator[str]:
         yield shape
     elif "nbgrader" in cell.get("metadata", {}):
         yield from _metadata_problems(cell, seen)
-    hints = hint_problem(cell)
-    if hints is not None:
-        yield hints
+    for problem in (hint_problem(cell), show_outputs_problem(cell)):
+        if problem is not None:
+            yield problem
     yield from _region_problems(cell)
 
 

@@ -15,7 +15,7 @@ from webapp.db import db
 from webapp.learn import bp
 from webapp.learn.exercise_panel import exercise_panel
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
-from webapp.services.catalog import pages, rendering
+from webapp.services.catalog import pages, rendering, worked
 from webapp.services.catalog.pages import CatalogFilter
 from webapp.services.learning import drafts, exercises, live_checks, practice, submissions
 from webapp.settings import settings_of
@@ -70,10 +70,13 @@ def workshop(slug: str) -> str:
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>")
 def notebook(slug: str, notebook_id: int) -> str:
     ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
+    examples = worked.shown(db.session, ref.content_hash)
     html = rendering.cached_notebook_html(
         render_cache_dir(),
-        ref.content_hash,
-        lambda: pages.version_json(db.session, ref.version_id),
+        ref.content_hash + (f"-w{examples.outputs_key}" if examples.outputs_key else ""),
+        lambda: worked.student_with_outputs(
+            db.session, ref.content_hash, pages.version_json(db.session, ref.version_id)
+        ),
     )
     user = me()
     saved = drafts.saved_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
@@ -102,6 +105,7 @@ def notebook(slug: str, notebook_id: int) -> str:
         live_cells=[dataclasses.asdict(c) for c in _live_cells(ref)],
         live=settings_of(current_app).live,
         exercises=exercise_panel(user.id, ref),
+        worked_examples=examples,
     )
 
 
@@ -118,7 +122,10 @@ def download_student(slug: str, notebook_id: int) -> Response:
     """The student version holding the engineer's saved draft, to go on with in JupyterLab."""
     ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
     draft = submissions.load_draft(db.session, user_id=me().id, notebook_id=ref.notebook_id)
-    nb = drafts.student_with_draft(pages.version_json(db.session, ref.version_id), draft)
+    student = worked.student_with_outputs(
+        db.session, ref.content_hash, pages.version_json(db.session, ref.version_id)
+    )
+    nb = drafts.student_with_draft(student, draft)
     return _ipynb(nb, f"{ref.workshop_slug}-{ref.filename}")
 
 

@@ -43,6 +43,18 @@ DIFFICULTY_VALUES = tuple(d.value for d in Difficulty)
 KIND_VALUES = tuple(k.value for k in ExerciseKind)
 
 
+class WorkedStatus(enum.StrEnum):
+    """Where the outputs of a notebook's worked examples are: waiting, being made, ready, failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+WORKED_STATUS_VALUES = tuple(s.value for s in WorkedStatus)
+
+
 class Workshop(db.Model):  # type: ignore[name-defined,misc]
     """One to three notebooks whose pass verifies skill levels; archived, never deleted."""
 
@@ -201,3 +213,26 @@ class CatalogSync(db.Model):  # type: ignore[name-defined,misc]
     summary: Mapped[str] = mapped_column(Text, default="")
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class WorkedExamples(db.Model):  # type: ignore[name-defined,misc]
+    """The instructor's outputs of a notebook content's worked examples, made once per content
+    hash (when the catalog is synced) in the grading sandbox; see ``grading/worked.py``."""
+
+    __tablename__ = "worked_examples"
+    __table_args__ = (
+        CheckConstraint(f"status IN {WORKED_STATUS_VALUES!r}", name="status_known"),
+        CheckConstraint("size >= 0", name="size_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(8), default=WorkedStatus.QUEUED.value, index=True)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cell index -> outputs
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)  # worked examples that raised
+    error: Mapped[str | None] = mapped_column(Text)  # why no outputs could be made
+    size: Mapped[int] = mapped_column(Integer, default=0)  # bytes of ``outputs`` as JSON
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_s: Mapped[float | None] = mapped_column(Float)

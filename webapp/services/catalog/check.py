@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 
 from nbformat import NotebookNode
 
+from webapp.grading import worked
 from webapp.grading.autograde import GradeResult
 from webapp.grading.notebook import exercises, grade_id
 from webapp.services.catalog.source import CourseSource
@@ -112,7 +113,7 @@ def judge(job: CheckJob, result: GradeResult) -> tuple[str, ...]:
             + (f" ({c.message})" if c.message else "")
             for g, c in auto.items()
             if (c.points or 0) < c.max_points
-        )
+        ) + _failing_worked_examples(job.source, result.feedback)
     if job.expect == "zero":
         return tuple(
             f"{g}: the student version (no answer) scores {c.points:g} (passes vacuously)"
@@ -126,6 +127,15 @@ def judge(job: CheckJob, result: GradeResult) -> tuple[str, ...]:
         if g in auto and (auto[g].points or 0) >= auto[g].max_points
     ]
     return tuple(failures)
+
+
+def _failing_worked_examples(source: NotebookNode, executed: NotebookNode) -> tuple[str, ...]:
+    """Worked examples that raise with the solutions in place (the feedback notebook of the
+    solution's grade has their outputs): engineers would see the error as the instructor's."""
+    if len(executed.get("cells", [])) != len(source.cells):
+        return ()
+    found = worked.collect(executed, source)
+    return tuple(f"worked example {error} with the reference solution" for error in found.errors)
 
 
 def run_jobs(

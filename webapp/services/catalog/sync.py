@@ -10,6 +10,7 @@ Page queries live in ``catalog_pages``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from webapp.models import (
     WorkshopSkillPrerequisite,
 )
 from webapp.services import audit
+from webapp.services.catalog import worked
 from webapp.services.catalog.source import (
     CatalogSource,
     CourseSource,
@@ -48,6 +50,7 @@ class SyncCounts:
     notebooks: int = 0
     new_versions: int = 0
     new_version_ids: list[int] = field(default_factory=list)
+    worked_queued: int = 0  # notebook contents whose worked examples' outputs are to be made
 
     def summary(self) -> str:
         return (
@@ -81,6 +84,9 @@ def sync_catalog(session: Session, root: Path, *, actor: User | None) -> SyncRes
         summary = f"Nothing synced: {count(len(problems), 'problem')} in {root}."
     else:
         counts = _write_catalog(session, catalog)
+        counts.worked_queued = len(
+            worked.request(session, worked.current_hashes(session), now=datetime.now(UTC))
+        )
         summary = f"Synced {counts.summary()}."
     record = CatalogSync(
         ok=catalog is not None, summary=summary, problems=problems, actor_id=_id(actor)
