@@ -13,6 +13,8 @@ from webapp.db import db as _db
 from webapp.grading import notebook as nbg
 from webapp.models import (
     Exercise,
+    ExerciseProgress,
+    HintUse,
     Notebook,
     NotebookVersion,
     Role,
@@ -147,6 +149,25 @@ class SkillKit:
         _db.session.add(sub)
         _db.session.flush()
         return sub.id
+
+    def other_notebook(self, notebook_id: int) -> int:
+        """Another notebook of the workshop that ``notebook_id`` belongs to."""
+        first = _db.session.get(Notebook, notebook_id)
+        assert first is not None
+        count = len(first.workshop.notebooks)
+        other = Notebook(workshop_id=first.workshop_id, filename=f"kit-{count}.ipynb", title="Kit")
+        _db.session.add(other)
+        _db.session.flush()
+        return other.id
+
+    def hints_revealed(self, user: User, notebook_id: int, times: list[datetime]) -> None:
+        """The engineer revealed the hints of one exercise of the notebook, one at each time."""
+        progress = ExerciseProgress(
+            user_id=user.id, notebook_id=notebook_id, grade_id="impl_kit", hints_revealed=len(times)
+        )
+        progress.hint_uses = [HintUse(number=n, revealed_at=t) for n, t in enumerate(times, 1)]
+        _db.session.add(progress)
+        _db.session.flush()
 
 
 # --- notebooks -----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,6 +21,7 @@ from webapp.models import (
     RoleProfile,
     RoleProfileSkill,
     SkillEvidence,
+    Submission,
 )
 
 DESCRIPTORS = {1: "Can follow a guide", 3: "Works unaided on typical problems"}
@@ -37,6 +40,19 @@ def table(html: str, testid: str) -> str:
     match = re.search(rf'<table[^>]*data-testid="{testid}".*?</table>', html, re.S)
     assert match, testid
     return match.group(0)
+
+
+def hints_noted(response) -> list[str]:  # noqa: ANN001
+    """The hints-used notes in a page's evidence history, in table order."""
+    history = table(response.get_data(as_text=True), "skill-history")
+    return re.findall(r'data-testid="hints-used">([^<]*)<', history)
+
+
+def csv_rows(response) -> list[list[str]]:  # noqa: ANN001
+    """Skill, level, source and hints used of each row of a history CSV (header checked)."""
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
+    assert lines[0][-2:] == ["note", "hints_used"]
+    return [[row[0], row[1], row[2], row[-1]] for row in lines[1:]]
 
 
 def test_self_assessment_form_shows_descriptors_and_records_a_level(
@@ -113,6 +129,27 @@ def test_engineer_sees_exactly_what_their_manager_sees(client, auth, org, skill_
     assert strip(table(preview, "my-skills")) == strip(table(as_manager, "my-skills"))
     assert strip(table(preview, "skill-history")) == strip(table(as_manager, "skill-history"))
     assert "score" not in table(as_manager, "my-skills").lower()
+
+
+def test_a_pass_shows_the_hints_used_to_engineer_and_manager(client, auth, org, skill_kit) -> None:  # noqa: ANN001
+    bias = skill_kit.skill("bias")
+    passed = datetime.now(UTC) - timedelta(days=3)
+    skill_kit.evidence(org.engineer, bias, 2, "self", at=passed - timedelta(days=9))
+    earned = skill_kit.evidence(org.engineer, bias, 3, "workshop", at=passed)
+    notebook_id = _db.session.get(Submission, earned.submission_id).notebook_id
+    skill_kit.hints_revealed(org.engineer, notebook_id, [passed - timedelta(hours=1)] * 2)
+    _db.session.commit()
+    auth.login(org.engineer.email)
+    assert hints_noted(client.get("/skills/history")) == ["· 2 hints used"]
+    assert csv_rows(client.get("/skills/export.csv?table=history")) == [
+        ["Bias", "3", "workshop", "2"],
+        ["Bias", "2", "self", ""],
+    ]
+    auth.logout()
+    auth.login(org.manager.email)
+    theirs = f"/engineers/{org.engineer.id}/skills"
+    assert hints_noted(client.get(theirs)) == ["· 2 hints used"]
+    assert csv_rows(client.get(f"{theirs}/export.csv?table=history"))[0][-1] == "2"
 
 
 def test_old_verification_is_flagged_with_the_workshop_that_reverifies(

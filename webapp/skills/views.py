@@ -8,9 +8,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from webapp.db import db
-from webapp.models import Team
+from webapp.models import EvidenceSource, Team
 from webapp.services.access import policy
 from webapp.services.errors import NotFound
+from webapp.services.learning import hints
 from webapp.services.skills import estimates, learning_path, pages
 from webapp.services.skills import trends as skill_trends
 from webapp.settings import Settings, settings_of
@@ -35,7 +36,8 @@ def _assessment_form() -> AssessmentForm:
 
 
 def _engineer_context(user_id: int) -> dict[str, object]:
-    """What a manager sees about an engineer: levels, sources, dates, confidence, history."""
+    """What a manager sees about an engineer: levels, sources, dates, confidence, history and the
+    hints used for each workshop pass (by evidence id)."""
     graph = learning_path.load_workshop_graph(db.session)
     return {
         "engineer": pages.get_user(db.session, user_id),
@@ -43,6 +45,7 @@ def _engineer_context(user_id: int) -> dict[str, object]:
             db.session, user_id, now=_now(), settings=_settings().estimates, workshops=graph
         ),
         "history": pages.history(db.session, user_id),
+        "hints_used": hints.hints_behind_evidence(db.session, user_id=user_id),
     }
 
 
@@ -169,14 +172,16 @@ def engineer_export(user_id: int) -> Response:
 def _engineer_export(user_id: int) -> Response:
     context = _engineer_context(user_id)
     if request.args.get("table") == "history":
+        used: dict[int, int] = context["hints_used"]  # type: ignore[assignment]
         return csv_download(
             f"skill-history-{user_id}.csv",
-            ["skill", "level", "source", "recorded_at", "recorded_by", "note"],
+            ["skill", "level", "source", "recorded_at", "recorded_by", "note", "hints_used"],
             (
-                [h.skill_name, h.level, h.source, h.recorded_at.isoformat(), h.recorded_by, h.note]
+                [h.skill_name, h.level, h.source, h.recorded_at.isoformat(), h.recorded_by, h.note,
+                 used.get(h.evidence_id, 0) if h.source == EvidenceSource.WORKSHOP else ""]
                 for h in context["history"]  # type: ignore[attr-defined]
             ),
-        )
+        )  # fmt: skip
     return csv_download(
         f"skills-{user_id}.csv",
         ["category", "skill", "level", "source", "recorded_at", "confidence", "claimed_level",

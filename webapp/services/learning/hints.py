@@ -1,8 +1,9 @@
 """Hints: authored per answer cell (``metadata.skillforge.hints``), shown one at a time.
 
 Each hint an engineer asks for is recorded (which one, when) and stays shown; the count of hints
-used is part of the engineer's evidence on the submission page. Hints are returned as Markdown:
-the web layer renders and sanitises them like notebooks.
+used is part of the engineer's evidence: on the submission page, and beside each workshop pass in
+their skill evidence. Hints are returned as Markdown: the web layer renders and sanitises them like
+notebooks.
 """
 
 from __future__ import annotations
@@ -10,11 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from webapp.db import Session
-from webapp.models import ExerciseProgress, HintUse
+from webapp.models import (
+    EvidenceSource,
+    ExerciseProgress,
+    HintUse,
+    Notebook,
+    SkillEvidence,
+    Submission,
+)
 from webapp.services.errors import Conflict
 from webapp.services.learning.exercises import current_outline, find_exercise, progress_row
 
@@ -96,3 +105,30 @@ def hint_use(session: Session, *, user_id: int, notebook_id: int) -> list[HintUs
         for e in current_outline(session, notebook_id)
         if seen.get(e.grade_id) and e.hints
     ]
+
+
+def hints_behind_evidence(session: Session, *, user_id: int) -> dict[int, int]:
+    """How many hints the engineer had revealed in the workshop when a pass was recorded, by the
+    id of each piece of workshop evidence; evidence earned without hints is left out.
+
+    A pass is earned over all of the workshop's notebooks, so the hints of each count; hints
+    revealed after the pass (going back over the exercises) do not, as they did not help earn
+    it, so the count beside a piece of evidence never changes. One query for all the evidence.
+    """
+    passed_in, hinted_in = aliased(Notebook), aliased(Notebook)
+    rows = session.execute(
+        select(SkillEvidence.id, func.count(HintUse.id))
+        .join(Submission, Submission.id == SkillEvidence.submission_id)
+        .join(passed_in, passed_in.id == Submission.notebook_id)
+        .join(hinted_in, hinted_in.workshop_id == passed_in.workshop_id)
+        .join(ExerciseProgress, ExerciseProgress.notebook_id == hinted_in.id)
+        .join(HintUse, HintUse.progress_id == ExerciseProgress.id)
+        .where(
+            SkillEvidence.user_id == user_id,
+            SkillEvidence.source == EvidenceSource.WORKSHOP.value,
+            ExerciseProgress.user_id == user_id,
+            HintUse.revealed_at <= SkillEvidence.recorded_at,
+        )
+        .group_by(SkillEvidence.id)
+    )
+    return {evidence_id: int(used) for evidence_id, used in rows}

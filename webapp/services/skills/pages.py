@@ -60,6 +60,7 @@ class MySkillRow:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    evidence_id: int
     skill_id: int
     skill_name: str
     level: int
@@ -162,6 +163,7 @@ def history(session: Session, user_id: int) -> list[HistoryEntry]:
         select(
             *labelled(
                 HistoryEntry,
+                evidence_id=SkillEvidence.id,
                 skill_id=Skill.id,
                 skill_name=Skill.name,
                 level=SkillEvidence.level,
