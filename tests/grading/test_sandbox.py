@@ -113,6 +113,21 @@ def test_secret_file_outside_the_sandbox_is_invisible(grader, tmp_path):
 
 
 @pytest.mark.sandbox
+def test_a_linked_data_file_is_never_copied_into_the_kernel(grader, tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("TOPSECRET")
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "real.csv").write_text("a,b\n")
+    (data / "prices.csv").symlink_to(secret)
+    (data / "linked").symlink_to(tmp_path, target_is_directory=True)
+    code = "import os\nfound = sorted(os.listdir('.')) + sorted(os.listdir('sub'))"
+    source, submission = attack(code, "assert found == ['real.csv', 'sub']")
+    result = grader.grade(source, submission, data_dir=data)
+    assert result.cells["attack_tests"].status == "passed", result.cells["attack_tests"].message
+
+
+@pytest.mark.sandbox
 def test_writes_outside_the_private_dirs_do_not_reach_the_host(grader, tmp_path):
     tmp_path.chmod(0o777)
     target = tmp_path / "pwned.txt"

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import nbformat
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tests.conftest import AuthActions, Org, csrf_token
-from tests.factories import fixture_catalog
+from tests.factories import ADD_NOTEBOOK, fixture_catalog, make_notebook_version
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.models import Draft, NotebookVersion, Submission
@@ -156,3 +158,41 @@ def test_autosave_takes_json_with_the_csrf_header(
         url, json={"impl_mean": "x = 1"}, headers={"X-CSRFToken": csrf_token(client, page)}
     )
     assert ok.status_code == 200 and "saved_at" in ok.get_json()
+
+
+def test_a_new_databases_submission_never_shows_an_old_ones_cached_feedback(
+    client: FlaskClient,
+    auth: AuthActions,
+    org: Org,
+    tmp_path: Path,
+    override_settings: Callable[..., None],
+) -> None:
+    override_settings(RENDER_CACHE_PATH=str(tmp_path / "render-cache"))  # kept across "databases"
+    version = make_notebook_version(ADD_NOTEBOOK)
+    _db.session.commit()
+
+    def graded(text: str) -> int:
+        feedback = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+        sub = Submission(
+            id=4242,
+            user_id=org.engineer.id,
+            version_id=version.id,
+            notebook={},
+            status="graded",
+            feedback=dict(feedback),
+            score=0.0,
+        )
+        _db.session.add(sub)
+        _db.session.commit()
+        return sub.id
+
+    auth.login(org.engineer.email)
+    first = graded("Feedback from the first database")
+    assert "Feedback from the first database" in client.get(f"/submissions/{first}").get_data(
+        as_text=True
+    )
+    _db.session.execute(delete(Submission))  # a new database reuses the id
+    second = graded("Feedback from the second database")
+    page = client.get(f"/submissions/{second}").get_data(as_text=True)
+    assert second == first
+    assert "second database" in page and "first database" not in page

@@ -177,6 +177,8 @@ class Sandbox:
             hidden = any(p.startswith(".") for p in relative.parts)
             if hidden or item.suffix == ".ipynb" or item.name == "course.toml":
                 continue
+            if any(p.is_symlink() for p in (item, *item.parents) if data_dir in p.parents):
+                continue  # never follow a link: it could reach any file of the host
             target = slot.work_dir / relative
             if item.is_dir():
                 target.mkdir(exist_ok=True)

@@ -116,8 +116,9 @@ def submission(submission_id: int) -> str:
     page = submissions.submission_page(db.session, sub)
     feedback_html = None
     if sub.status == SubmissionStatus.GRADED.value and sub.feedback:
+        feedback = sub.feedback
         feedback_html = rendering.cached_notebook_html(
-            render_cache_dir(), f"submission-{sub.id}", lambda: sub.feedback or {}
+            render_cache_dir(), rendering.json_hash(feedback), lambda: feedback
         )
     failing = exercises.first_failing(
         db.session,

@@ -231,3 +231,21 @@ def test_admin_sync_is_audited(db: object, courses: Path) -> None:
     sync(courses, actor=admin)
     event = _db.session.scalars(select(AuditEvent).where(AuditEvent.action == "catalog.sync")).one()
     assert event.actor_id == admin.id and event.detail["ok"] is True
+
+
+def test_a_linked_data_file_or_folder_is_refused_naming_it(
+    db: object, courses: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret_key"
+    secret.write_text("the server's secret")
+    (courses / "tiny" / "data").mkdir()
+    (courses / "tiny" / "data" / "prices.csv").symlink_to(secret)
+    (courses / "ps1" / "shared").symlink_to(tmp_path, target_is_directory=True)
+    before = counts()
+    result = sync(courses)
+    assert not result.ok
+    assert counts() == before
+    assert "tiny/data/prices.csv: a symbolic link; copy the file itself" in "\n".join(
+        result.problems
+    )
+    assert any(p.startswith("ps1/shared: a symbolic link") for p in result.problems)

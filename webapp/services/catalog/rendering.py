@@ -9,6 +9,8 @@ untrusted: every tag and attribute passes an allow-list.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
@@ -114,6 +116,13 @@ def cached_notebook_html(
             _write_atomically(path, html)
         _memory.put(key, html)
     return html
+
+
+def json_hash(value: Mapping[str, Any]) -> str:
+    """A cache key for a notebook held as JSON (a graded submission's feedback): its content's
+    sha256, so two databases' submission 7 never share a rendering."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def is_cached(cache_dir: Path, content_hash: str) -> bool:

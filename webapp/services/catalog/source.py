@@ -8,6 +8,7 @@ complete, valid :class:`CatalogSource` or ``None`` with every problem found, eac
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -96,6 +97,7 @@ def load_catalog(root: Path) -> tuple[CatalogSource | None, list[str]]:
     taxonomy, problems = load_taxonomy(root / "skills.toml")
     codes = taxonomy.skill_codes if taxonomy else set()
     courses: list[CourseSource] = []
+    problems += link_problems(root)
     for folder in course_folders(root):
         course = _load_course(folder, codes, problems)
         if course is not None:
@@ -104,6 +106,27 @@ def load_catalog(root: Path) -> tuple[CatalogSource | None, list[str]]:
     if problems or taxonomy is None:
         return None, problems
     return CatalogSource(taxonomy, tuple(courses)), []
+
+
+def link_problems(root: Path) -> list[str]:
+    """Every symbolic link under the courses folder (and anything else that is neither a file nor
+    a folder), named: course files are copied into the grading sandbox, and a link could reach
+    any file of the server (its secret key, say). Links are never followed."""
+    problems = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs + files):
+            path = here / name
+            where = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                problems.append(
+                    f"{where}: a symbolic link; copy the file itself into the course folder "
+                    "(links are refused: they could reach files outside it)"
+                )
+            elif not (path.is_dir() or path.is_file()):
+                problems.append(f"{where}: neither a file nor a folder; remove it")
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return problems
 
 
 def course_folders(root: Path) -> list[Path]:
