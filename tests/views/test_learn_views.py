@@ -112,8 +112,8 @@ def test_workshop_page_shows_what_a_pass_proves_and_the_exercises(
     assert "Can compute a mean and a sample variance" in html
     assert "Means and variances</a>" in html and "3 points" in html
     # exercises by the heading above them (here the notebook's only one), never by grade id
-    assert html.count('#cell-id=91bb3284">Means and variances</a>') == 1
-    assert html.count('#cell-id=cb4e4f47">Means and variances</a>') == 1
+    assert html.count('#user-content-cell-id=91bb3284">Means and variances</a>') == 1
+    assert html.count('#user-content-cell-id=cb4e4f47">Means and variances</a>') == 1
     assert "test_mean" not in html and "impl_mean" not in html
     assert "80% of 3 points" in html
 

@@ -24,6 +24,7 @@ def exercise_panel(user_id: int, ref: NotebookRef) -> list[dict[str, Any]]:
         {
             "grade_id": state.grade_id,
             "cell_id": state.cell_id,
+            "anchor": state.anchor,
             "title": state.title,
             "state": state.state,
             "points": state.points,

@@ -129,7 +129,7 @@ def submission(submission_id: int) -> str:
         "learn/submission.html",
         page=page,
         feedback_html=feedback_html,
-        back_anchor=f"cell-id={failing.cell_id}" if failing else None,
+        back_anchor=exercises.cell_anchor(failing.cell_id) if failing else None,
         hint_use=hints.hint_use(db.session, user_id=sub.user_id, notebook_id=page.notebook_id),
     )
 

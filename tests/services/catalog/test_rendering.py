@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,32 @@ def test_scripts_event_handlers_and_javascript_urls_are_removed(hostile_html: st
 
 def test_no_inline_styles_survive(hostile_html: str) -> None:
     assert "style=" not in hostile_html.lower()
+
+
+OVERLAY = (
+    '<div class="modal d-block position-fixed top-0 start-0 w-100 h-100 bg-white" '
+    'id="answer-cells"><h1 class="display-1">Your session expired</h1>'
+    '<a class="btn btn-primary" href="https://evil.example/login">Sign in again</a>'
+    '<a href="#answer-cells">here</a></div>'
+)
+
+
+def test_untrusted_html_keeps_no_app_class_and_its_ids_move_into_their_own_namespace() -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(OVERLAY),
+            new_code_cell("x", outputs=[new_output("display_data", data={"text/html": OVERLAY})]),
+        ]
+    )
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    html = rendering.render_notebook_html(nb)
+    for app_class in ("modal", "d-block", "position-fixed", "bg-white", "btn", "display-1"):
+        assert not re.search(rf'class="[^"]*\b{app_class}\b', html), app_class
+    assert 'id="answer-cells"' not in html and 'href="#answer-cells"' not in html
+    assert html.count('id="user-content-answer-cells"') == 2
+    assert html.count('href="#user-content-answer-cells"') == 2
+    assert 'class="cell border-box-sizing code_cell rendered"' in html  # nbconvert's stay
+    assert "Sign in again" in html  # the text is shown, as text in the notebook's box
 
 
 def test_png_outputs_stay_as_data_uris_and_other_images_lose_their_source(

@@ -178,7 +178,7 @@ def test_next_step_is_the_first_unfinished_exercise_of_the_last_notebook_worked_
         for s in exercises.exercise_states(_db.session, user_id=eve.id, notebook_id=tiny)
         if s.grade_id == "impl_var"
     )
-    assert found.anchor == var.anchor == f"cell-id={var.cell_id}"
+    assert found.anchor == var.anchor == f"user-content-cell-id={var.cell_id}"
     attempt(eve, tiny, "final", {"test_mean", "test_var"})
     assert overview.next_exercise(_db.session, eve.id) is None
     _db.session.get(Notebook, tiny).archived = True

@@ -70,9 +70,11 @@ def _with_python_lexer(nb: NotebookNode) -> NotebookNode:
     would warn and fall back to Python anyway.
     """
     info = dict(nb.get("metadata", {}).get("language_info", {}))
-    if not str(info.get("pygments_lexer", info.get("name", "python"))).startswith("ipython"):
-        return nb
+    lexer = str(info.get("pygments_lexer", ""))
+    if lexer and not lexer.startswith("ipython"):
+        return nb  # nbconvert's default, with no lexer named, is ipython3 too
     info["pygments_lexer"] = "python3"
+    info.setdefault("name", "python")
     metadata = NotebookNode({**nb.get("metadata", {}), "language_info": NotebookNode(info)})
     return NotebookNode({**nb, "metadata": metadata})
 

@@ -37,6 +37,7 @@ from webapp.models import (
 from webapp.services.cache import LRU
 from webapp.services.errors import NotFound
 from webapp.services.learning.submissions import version_answer_cells
+from webapp.services.safe_html import rendered_id
 
 NOT_STARTED = "not started"
 ATTEMPTED = "attempted"
@@ -60,8 +61,8 @@ class ExerciseState:
 
     @property
     def anchor(self) -> str:
-        """The notebook page's element id of the exercise's cell (``#cell-id=...``)."""
-        return f"cell-id={self.cell_id}"
+        """The notebook page's element id of the exercise's cell."""
+        return cell_anchor(self.cell_id)
 
     @property
     def finished(self) -> bool:
@@ -115,6 +116,12 @@ def find_exercise(session: Session, notebook_id: int, grade_id: str) -> Exercise
         if entry.grade_id == grade_id:
             return entry
     raise NotFound("That exercise is not in this notebook; reload the page.")
+
+
+def cell_anchor(cell_id: str) -> str:
+    """The element id of a notebook cell on its rendered page (nbconvert's ``cell-id=<id>``, in
+    the sanitiser's namespace for the notebook's own ids)."""
+    return rendered_id(f"cell-id={cell_id}")
 
 
 def first_failing(

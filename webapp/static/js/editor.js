@@ -80,7 +80,7 @@
   function arm(cm) { if (!cm.state.leaving) { cm.state.leaving = true; cm.addKeyMap(LEAVE); } }
   function disarm(cm) { if (cm.state.leaving) { cm.state.leaving = false; cm.removeKeyMap(LEAVE); } }
   cells.forEach(function (cell) {
-    var host = document.getElementById("cell-id=" + cell.cell_id);
+    var host = document.getElementById("user-content-cell-id=" + cell.cell_id);
     if (!host) { return; }
     var target = host.querySelector(".input_area") || host.querySelector(".text_cell_render") || host;
     var value = cell.source;

@@ -31,7 +31,7 @@
   }
 
   exercises.forEach(function (ex) {
-    var host = document.getElementById("cell-id=" + ex.cell_id);
+    var host = document.getElementById("user-content-cell-id=" + ex.cell_id);
     if (!host) { return; }
     var box = el("div", "exercise-panel small mt-2");
     box.setAttribute("data-testid", "exercise-panel");

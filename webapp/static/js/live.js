@@ -268,7 +268,7 @@
 
   /* --- wiring ----------------------------------------------------------------------------------- */
   cells.forEach(function (cell, index) {
-    var host = document.getElementById("cell-id=" + cell.cell_id);
+    var host = document.getElementById("user-content-cell-id=" + cell.cell_id);
     if (!host) { return; }
     var view = new CellView(host, cell);
     views.push(view);
@@ -294,7 +294,7 @@
     if (editor) { editor.addKeyMap({ "Shift-Enter": function () { view.run(); } }); }
   });
   savedScratch().forEach(function (s) {
-    var host = document.getElementById("cell-id=" + s.after);
+    var host = document.getElementById("user-content-cell-id=" + s.after);
     if (host) { addScratch(host, s.after, s.source, false); }
   });
 
