@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from sqlalchemy import select
@@ -272,6 +273,24 @@ def first_notebook_ids() -> dict[str, int]:
     for slug, notebook_id in rows:
         found.setdefault(slug, notebook_id)
     return found
+
+
+def graded_submission(
+    user: User, version: NotebookVersion, feedback: dict[str, Any], *, id: int | None = None
+) -> Submission:
+    """A submission already graded (0 points) whose feedback notebook is ``feedback``; committed."""
+    submission = Submission(
+        id=id,
+        user_id=user.id,
+        version_id=version.id,
+        notebook={},
+        status="graded",
+        feedback=dict(feedback),
+        score=0.0,
+    )
+    _db.session.add(submission)
+    _db.session.commit()
+    return submission
 
 
 # A one-exercise workshop notebook (two test cells) for the grading job and use-case tests.

@@ -16,10 +16,10 @@ from tests.factories import (
     ADD_NOTEBOOK,
     PASSWORD,
     first_notebook_ids,
+    graded_submission,
     make_notebook_version,
 )
 from webapp.db import db as _db
-from webapp.models import Submission
 from webapp.services.catalog.sync import sync_catalog
 
 pytestmark = pytest.mark.browser
@@ -42,16 +42,7 @@ def test_a_submissions_overlay_draws_nothing_app_styled_on_the_admins_page(
         outputs=[nbformat.v4.new_output("display_data", data={"text/html": OVERLAY})],
     )
     feedback = nbformat.v4.new_notebook(cells=[cell])
-    submission = Submission(
-        user_id=org.engineer.id,
-        version_id=version.id,
-        notebook={},
-        status="graded",
-        feedback=dict(feedback),
-        score=0.0,
-    )
-    _db.session.add(submission)
-    _db.session.commit()
+    submission = graded_submission(org.engineer, version, feedback)
 
     log_in(page, org.admin.email, PASSWORD)
     page.goto(f"/submissions/{submission.id}")

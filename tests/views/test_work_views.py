@@ -14,7 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from tests.conftest import AuthActions, Org, csrf_token
-from tests.factories import ADD_NOTEBOOK, fixture_catalog, make_notebook_version
+from tests.factories import (
+    ADD_NOTEBOOK,
+    fixture_catalog,
+    graded_submission,
+    make_notebook_version,
+)
 from webapp.db import db as _db
 from webapp.extensions import queue
 from webapp.models import Draft, NotebookVersion, Submission
@@ -173,18 +178,7 @@ def test_a_new_databases_submission_never_shows_an_old_ones_cached_feedback(
 
     def graded(text: str) -> int:
         feedback = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
-        sub = Submission(
-            id=4242,
-            user_id=org.engineer.id,
-            version_id=version.id,
-            notebook={},
-            status="graded",
-            feedback=dict(feedback),
-            score=0.0,
-        )
-        _db.session.add(sub)
-        _db.session.commit()
-        return sub.id
+        return graded_submission(org.engineer, version, feedback, id=4242).id
 
     auth.login(org.engineer.email)
     first = graded("Feedback from the first database")
