@@ -283,15 +283,23 @@ def matrix_table(result: pages.TeamMatrix) -> tuple[list[str], list[list[object]
 def report(team_id: int) -> str:
     """A printable report: matrix, coverage, bus-factor warnings and trends on one page."""
     team = _team(team_id)
-    _, result = _matrix(team.id)
+    query, result = _matrix(team.id)
     return render_template(
         "skills/report.html",
         team=team,
+        project=_project_name(team.id, query.project_id),
         matrix=result,
         trends=_trends(team.id),
         generated=_now(),
         min_group=_settings().min_aggregate_group,
     )
+
+
+def _project_name(team_id: int, project_id: int | None) -> str | None:
+    """The name of the project the matrix is filtered on (None: the whole team)."""
+    if project_id is None:
+        return None
+    return dict(pages.team_projects(db.session, team_id)).get(project_id)
 
 
 def _trends(team_id: int) -> list[skill_trends.TrendPoint] | None:
