@@ -93,13 +93,14 @@ def _gap_json(g: RequirementGap) -> dict[str, Any]:
         "qualified": g.qualified,
         "missing": g.missing,
         "level_shortfall": g.shortfall,
+        "not_counted": g.not_counted,
     }
 
 
 @bp.route("/projects/gaps")
 def all_gaps() -> Response:
     _managers_only()
-    rows = gaps.gaps(db.session, team_ids=policy.team_scope(db.session, me()))
+    rows = gaps.gaps(db.session, viewer=me(), team_ids=policy.team_scope(db.session, me()))
     return jsonify(requirements=[_gap_json(g) for g in rows])
 
 
@@ -107,7 +108,7 @@ def all_gaps() -> Response:
 def project_gaps(project_id: int) -> Response:
     _managers_only()
     project = records.get_project(db.session, project_id, me())
-    rows = gaps.gaps(db.session, project_ids=[project.id])
+    rows = gaps.gaps(db.session, viewer=me(), project_ids=[project.id])
     return jsonify(
         project_id=project.id, name=project.name, requirements=[_gap_json(g) for g in rows]
     )
