@@ -11,6 +11,7 @@ from webapp.db import db
 from webapp.models import Team
 from webapp.services.access import policy
 from webapp.services.errors import NotFound
+from webapp.services.learning import engineer_view
 from webapp.services.skills import estimates, learning_path, pages
 from webapp.services.skills import trends as skill_trends
 from webapp.settings import Settings, settings_of
@@ -35,14 +36,14 @@ def _assessment_form() -> AssessmentForm:
 
 
 def _engineer_context(user_id: int) -> dict[str, object]:
-    """What a manager sees about an engineer: levels, sources, dates, confidence, history."""
-    graph = learning_path.load_workshop_graph(db.session)
+    """What a manager sees about an engineer: levels, sources, dates, confidence, history and
+    passed workshops (the API answers managers from the same read model)."""
+    view = engineer_view.load(db.session, user_id, now=_now(), settings=_settings().estimates)
     return {
-        "engineer": pages.get_user(db.session, user_id),
-        "rows": pages.engineer_skills(
-            db.session, user_id, now=_now(), settings=_settings().estimates, workshops=graph
-        ),
-        "history": pages.history(db.session, user_id),
+        "engineer": view.engineer,
+        "rows": view.rows,
+        "history": view.history,
+        "passes": view.passes,
     }
 
 
@@ -168,6 +169,15 @@ def engineer_export(user_id: int) -> Response:
 
 def _engineer_export(user_id: int) -> Response:
     context = _engineer_context(user_id)
+    if request.args.get("table") == "workshops":
+        return csv_download(
+            f"workshops-passed-{user_id}.csv",
+            ["workshop", "passed_at"],
+            (
+                [p.workshop_title, p.passed_at.date().isoformat()]
+                for p in context["passes"]  # type: ignore[attr-defined]
+            ),
+        )
     if request.args.get("table") == "history":
         return csv_download(
             f"skill-history-{user_id}.csv",

@@ -138,6 +138,13 @@ def test_submissions_are_their_authors_and_admins_only(org: Org) -> None:
         policy.require_submission_view(org.manager, org.engineer.id)
 
 
+def test_workshop_scores_are_the_engineers_and_admins_not_their_managers(org: Org) -> None:
+    assert policy.can_view_scores(org.engineer, org.engineer.id)
+    assert not policy.can_view_scores(org.manager, org.engineer.id)
+    assert not policy.can_view_scores(org.teammate, org.engineer.id)
+    assert policy.can_view_scores(org.admin, org.engineer.id)
+
+
 def test_tokens_are_their_owners_and_admins_to_manage(org: Org) -> None:
     assert policy.can_manage_token(org.engineer, org.engineer.id)
     assert not policy.can_manage_token(org.manager, org.engineer.id)

@@ -151,6 +151,12 @@ def can_view_submission(actor: User, owner_id: int) -> bool:
     return actor.id == owner_id or is_admin(actor)
 
 
+def can_view_scores(actor: User, owner_id: int) -> bool:
+    """Workshop scores and attempts are graded work, like a submission: their owner's and
+    admins'. Everyone else who may see the engineer gets levels and passes only."""
+    return can_view_submission(actor, owner_id)
+
+
 def can_manage_token(actor: User, owner_id: int) -> bool:
     """An API token is its owner's to revoke, and any admin's."""
     return actor.id == owner_id or is_admin(actor)
