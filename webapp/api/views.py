@@ -141,6 +141,7 @@ def team_plan(team_id: int) -> Response:
             "workshop_id": i.workshop_id,
             "title": i.title,
             "engineers": i.engineers,
+            "names": list(i.names),
             "slots_closed": i.slots_closed,
             "share": i.share,
             "text": i.describe(),

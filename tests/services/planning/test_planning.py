@@ -85,7 +85,9 @@ def test_workshop_impact_names_the_workshop_closing_most_demand(org: Org) -> Non
     report = plan.solve(plan.load_inputs(_db.session, [org.team.id]), SETTINGS)
     assert report.plan.unfilled_slots == 2
     [impact] = report.impacts
-    assert impact.describe() == "2 engineers passing Ml Competent close 100% of the unmet demand"
+    assert impact.describe() == (
+        "Eve Engineer and Tom Teammate passing Ml Competent close 100% of the unmet demand"
+    )
 
 
 def test_cache_returns_the_plan_until_the_data_changes(org: Org) -> None:
