@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, Org, post_form
@@ -17,7 +18,8 @@ from tests.staffing_factories import (
     make_workshop,
 )
 from webapp.db import db as _db
-from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement
+from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement, Team
+from webapp.seed import demo
 from webapp.services.planning import plan
 
 
@@ -202,3 +204,19 @@ def test_taking_someone_off_a_project_is_audited(
         select(AuditEvent).where(AuditEvent.action == "assignment.remove")
     ).one()
     assert (event.actor_id, event.detail["user_id"]) == (org.manager.id, org.engineer.id)
+
+
+def test_demo_plan_says_why_a_slot_stays_open_and_each_hire_once(
+    client: FlaskClient, auth: AuthActions, runner: FlaskCliRunner
+) -> None:
+    plan.CACHE.clear()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    team = _db.session.scalars(select(Team).where(Team.name == "Data Platform")).one()
+    auth.login(demo.email_for("Maria Lopez"), demo.DEMO_PASSWORD)
+    html = post_form(client, f"/staffing/teams/{team.id}/plan", {}).get_data(as_text=True)
+    assert (
+        "Feature store migration still lacks 1 person at Proficient in Data quality: no workshop "
+        "in the catalog teaches Data quality to level 4; consider hiring." in html
+    )
+    hires = re.findall(r"<li>(One more hire[^<]*)</li>", html)
+    assert hires and len(hires) == len(set(hires))
