@@ -23,6 +23,7 @@ from webapp.models import (
     SkillEvidence,
     Submission,
 )
+from webapp.seed import demo
 
 DESCRIPTORS = {1: "Can follow a guide", 3: "Works unaided on typical problems"}
 
@@ -218,6 +219,30 @@ def test_matrix_heatmap_marks_verified_apart_and_exports_csv(
         "Eve Engineer,3v",
         "Tom Teammate,2",
     ]
+
+
+def test_matrix_project_filter_works_for_every_demo_project(client, auth, runner) -> None:  # noqa: ANN001
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    for project in _db.session.scalars(select(Project)).all():
+        [manager] = [m.user for m in project.team.memberships if m.is_manager]
+        people = sorted(a.user.display_name for a in project.assignments)
+        auth.login(manager.email, demo.DEMO_PASSWORD)
+        base, query = f"/teams/{project.team_id}", f"?project={project.id}"
+        page = client.get(f"{base}/matrix{query}")
+        assert page.status_code == 200, project.name
+        html = page.get_data(as_text=True)
+        assert all(name in table(html, "skill-matrix") for name in people)
+        assert f'/report?project={project.id}" data-testid="report-link"' in html
+        export = client.get(f"{base}/matrix/export.csv{query}")
+        assert export.status_code == 200
+        rows = list(csv.reader(export.get_data(as_text=True).removeprefix("\ufeff").splitlines()))
+        assert sorted(rows[0][1:]) == sorted(r.skill.name for r in project.requirements)
+        assert sorted(row[0] for row in rows[1:]) == people
+        report = client.get(f"{base}/report{query}")
+        assert report.status_code == 200
+        assert f"{project.team.name} · {project.name}</h1>" in report.get_data(as_text=True)
+        assert all(name in table(report.get_data(as_text=True), "skill-matrix") for name in people)
+        auth.logout()
 
 
 def test_small_team_hides_aggregates(client, auth, org, skill_kit) -> None:  # noqa: ANN001

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, Org, post_form
@@ -17,7 +18,8 @@ from tests.staffing_factories import (
     make_workshop,
 )
 from webapp.db import db as _db
-from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement
+from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement, Team
+from webapp.seed import demo
 from webapp.services.planning import plan
 
 
@@ -75,8 +77,44 @@ def test_levels_of_people_from_teams_the_manager_does_not_manage_are_hidden(
     _db.session.commit()
     auth.login(org.manager.email)
     html = client.get(f"/staffing/projects/{project.id}").get_data(as_text=True)
-    assert "Pat Platform (level not shown: another team)" in html
-    assert "(5, qualified)" not in html
+    assert "Pat Platform (another team: level not shown, not counted)" in html
+    assert "(5, qualified)" not in html and "1 missing" in html
+    assert "1 person on this project is from a team you do not manage" in " ".join(html.split())
+
+
+def test_a_probe_project_reveals_nothing_of_another_teams_levels(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    skill = make_skill("ml", "Modelling")
+    give_level(org.other_engineer, skill, 4)
+    make_project(org.team, "Probe")
+    _db.session.commit()
+    auth.login(org.manager.email)
+    requirements = "project,skill,min_level\nProbe,ml,4\n"
+    assert import_file(client, "requirements", requirements).status_code == 200
+    refused = import_file(client, "assignments", "project,email\nProbe,pat@example.com\n")
+    assert refused.status_code == 400
+    assert "pat@example.com is not in a team you manage" in refused.get_data(as_text=True)
+    assert _db.session.scalar(select(func.count()).select_from(ProjectAssignment)) == 0
+    before = client.get("/staffing/gaps.csv").get_data(as_text=True)
+    project = _db.session.scalars(select(Project)).one()
+    _db.session.add(ProjectAssignment(project_id=project.id, user_id=org.other_engineer.id))
+    _db.session.commit()  # an admin lent Pat to the project
+    after = client.get("/staffing/gaps.csv").get_data(as_text=True).splitlines()
+    assert after[0].endswith(",qualified,missing,level_shortfall,people_not_counted")
+    assert after[1:] == [line.removesuffix(",0") + ",1" for line in before.splitlines()[1:]]
+    assert after[1].endswith(",0,1,4,1")
+    page = " ".join(client.get("/staffing/gaps").get_data(as_text=True).split())
+    assert "1 project has people from teams you do not manage" in page
+
+
+def import_file(client: FlaskClient, kind: str, text: str):  # noqa: ANN201
+    return post_form(
+        client,
+        "/staffing/import",
+        {"kind": kind, "file": (io.BytesIO(text.encode()), f"{kind}.csv")},
+        content_type="multipart/form-data",
+    )
 
 
 def test_gap_csv_downloads_every_requirement(
@@ -92,7 +130,7 @@ def test_gap_csv_downloads_every_requirement(
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("project,team,start_date,skill")
     assert len(lines) == 2 and lines[1].startswith("Churn model,Applied ML,")
-    assert lines[1].endswith(",0,2,6")  # nobody qualified, two missing, 2 x 3 levels short
+    assert lines[1].endswith(",0,2,6,0")  # nobody qualified, two missing, 2 x 3 levels short
 
 
 def test_import_with_bad_rows_lists_them_and_stores_nothing(
@@ -166,3 +204,19 @@ def test_taking_someone_off_a_project_is_audited(
         select(AuditEvent).where(AuditEvent.action == "assignment.remove")
     ).one()
     assert (event.actor_id, event.detail["user_id"]) == (org.manager.id, org.engineer.id)
+
+
+def test_demo_plan_says_why_a_slot_stays_open_and_each_hire_once(
+    client: FlaskClient, auth: AuthActions, runner: FlaskCliRunner
+) -> None:
+    plan.CACHE.clear()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    team = _db.session.scalars(select(Team).where(Team.name == "Data Platform")).one()
+    auth.login(demo.email_for("Maria Lopez"), demo.DEMO_PASSWORD)
+    html = post_form(client, f"/staffing/teams/{team.id}/plan", {}).get_data(as_text=True)
+    assert (
+        "Feature store migration still lacks 1 person at Proficient in Data quality: no workshop "
+        "in the catalog teaches Data quality to level 4; consider hiring." in html
+    )
+    hires = re.findall(r"<li>(One more hire[^<]*)</li>", html)
+    assert hires and len(hires) == len(set(hires))

@@ -16,9 +16,9 @@ from flask import Response, current_app, jsonify, request
 from webapp.api import bp
 from webapp.db import db
 from webapp.services.access import policy
-from webapp.services.learning import overview
+from webapp.services.learning import engineer_view, overview
 from webapp.services.planning import plan
-from webapp.services.skills import estimates, pages
+from webapp.services.skills import pages
 from webapp.services.staffing import gaps, records
 from webapp.services.staffing.gaps import RequirementGap
 from webapp.settings import settings_of
@@ -67,6 +67,11 @@ def team_matrix(team_id: int) -> Response:
                 for j in range(len(matrix.skills))
                 if matrix.levels[i, j]
             },
+            "verified": {
+                matrix.skills[j].code: int(matrix.verified[i, j])
+                for j in range(len(matrix.skills))
+                if matrix.verified[i, j]
+            },
         }
         for i, (uid, name) in enumerate(matrix.engineers)
     ]
@@ -93,13 +98,14 @@ def _gap_json(g: RequirementGap) -> dict[str, Any]:
         "qualified": g.qualified,
         "missing": g.missing,
         "level_shortfall": g.shortfall,
+        "not_counted": g.not_counted,
     }
 
 
 @bp.route("/projects/gaps")
 def all_gaps() -> Response:
     _managers_only()
-    rows = gaps.gaps(db.session, team_ids=policy.team_scope(db.session, me()))
+    rows = gaps.gaps(db.session, viewer=me(), team_ids=policy.team_scope(db.session, me()))
     return jsonify(requirements=[_gap_json(g) for g in rows])
 
 
@@ -107,7 +113,7 @@ def all_gaps() -> Response:
 def project_gaps(project_id: int) -> Response:
     _managers_only()
     project = records.get_project(db.session, project_id, me())
-    rows = gaps.gaps(db.session, project_ids=[project.id])
+    rows = gaps.gaps(db.session, viewer=me(), project_ids=[project.id])
     return jsonify(
         project_id=project.id, name=project.name, requirements=[_gap_json(g) for g in rows]
     )
@@ -135,6 +141,7 @@ def team_plan(team_id: int) -> Response:
             "workshop_id": i.workshop_id,
             "title": i.title,
             "engineers": i.engineers,
+            "names": list(i.names),
             "slots_closed": i.slots_closed,
             "share": i.share,
             "text": i.describe(),
@@ -147,31 +154,66 @@ def team_plan(team_id: int) -> Response:
 
 @bp.route("/engineers/<int:user_id>/progress")
 def engineer_progress(user_id: int) -> Response:
+    """What the engineer's skill page shows the caller; scores and attempts only to the engineer
+    themself and admins, as on the pages."""
     require_engineer_view(user_id)
-    progress = overview.engineer_progress(db.session, user_id)
-    levels = estimates.load_estimates(
-        db.session, user_ids=[user_id], settings=settings_of(current_app).estimates
+    view = engineer_view.load(
+        db.session, user_id, now=datetime.now(UTC), settings=settings_of(current_app).estimates
     )
+    if policy.can_view_scores(me(), user_id):
+        workshops = [_progress_json(p) for p in overview.engineer_progress(db.session, user_id)]
+    else:
+        workshops = [_pass_json(p) for p in view.passes]
     return jsonify(
         user_id=user_id,
-        workshops=[
-            {
-                "slug": p.workshop_slug,
-                "title": p.workshop_title,
-                "attempts": p.attempts,
-                "best_score": p.best_score,
-                "passed_at": p.passed_at.isoformat() if p.passed_at else None,
-            }
-            for p in progress
-        ],
-        skills=[
-            {
-                "skill_id": e.skill_id,
-                "level": e.level,
-                "source": e.source,
-                "verified_level": e.verified_level,
-                "confidence": e.confidence,
-            }
-            for e in sorted(levels.values(), key=lambda e: e.skill_id)
-        ],
+        workshops=workshops,
+        skills=[_skill_json(r) for r in view.rows],
+        history=[_history_json(h) for h in view.history],
     )
+
+
+def _workshop_json(slug: str, title: str, passed_at: datetime | None) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": title,
+        "state": "passed" if passed_at else "in progress",
+        "passed_at": passed_at.isoformat() if passed_at else None,
+    }
+
+
+def _progress_json(p: overview.ProgressRow) -> dict[str, Any]:
+    """A workshop with its attempts and best score: for the engineer themself and admins."""
+    scores = {"attempts": p.attempts, "best_score": p.best_score}
+    return _workshop_json(p.workshop_slug, p.workshop_title, p.passed_at) | scores
+
+
+def _pass_json(p: engineer_view.WorkshopPass) -> dict[str, Any]:
+    return _workshop_json(p.workshop_slug, p.workshop_title, p.passed_at)
+
+
+def _skill_json(r: pages.MySkillRow) -> dict[str, Any]:
+    e = r.estimate
+    return {
+        "skill_id": r.skill.id,
+        "skill_code": r.skill.code,
+        "skill": r.skill.name,
+        "level": e.level,
+        "claimed_level": e.claimed_level,
+        "verified_level": e.verified_level,
+        "source": e.source,
+        "recorded_at": e.recorded_at.isoformat(),
+        "confidence": e.confidence,
+        "due_for_reverification": e.due_for_reverification,
+    }
+
+
+def _history_json(h: pages.HistoryEntry) -> dict[str, Any]:
+    return {
+        "skill_id": h.skill_id,
+        "skill": h.skill_name,
+        "level": h.level,
+        "source": h.source,
+        "recorded_at": h.recorded_at.isoformat(),
+        "recorded_by": h.recorded_by,
+        "note": h.note,
+    }

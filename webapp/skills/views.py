@@ -11,7 +11,7 @@ from webapp.db import db
 from webapp.models import EvidenceSource, Team
 from webapp.services.access import policy
 from webapp.services.errors import NotFound
-from webapp.services.learning import hints
+from webapp.services.learning import engineer_view, hints
 from webapp.services.skills import estimates, learning_path, pages
 from webapp.services.skills import trends as skill_trends
 from webapp.settings import Settings, settings_of
@@ -36,15 +36,14 @@ def _assessment_form() -> AssessmentForm:
 
 
 def _engineer_context(user_id: int) -> dict[str, object]:
-    """What a manager sees about an engineer: levels, sources, dates, confidence, history and the
-    hints used for each workshop pass (by evidence id)."""
-    graph = learning_path.load_workshop_graph(db.session)
+    """What a manager sees about an engineer: levels, sources, dates, confidence, history and
+    passed workshops (the API answers managers from the same read model)."""
+    view = engineer_view.load(db.session, user_id, now=_now(), settings=_settings().estimates)
     return {
-        "engineer": pages.get_user(db.session, user_id),
-        "rows": pages.engineer_skills(
-            db.session, user_id, now=_now(), settings=_settings().estimates, workshops=graph
-        ),
-        "history": pages.history(db.session, user_id),
+        "engineer": view.engineer,
+        "rows": view.rows,
+        "history": view.history,
+        "passes": view.passes,
         "hints_used": hints.hints_behind_evidence(db.session, user_id=user_id),
     }
 
@@ -171,6 +170,15 @@ def engineer_export(user_id: int) -> Response:
 
 def _engineer_export(user_id: int) -> Response:
     context = _engineer_context(user_id)
+    if request.args.get("table") == "workshops":
+        return csv_download(
+            f"workshops-passed-{user_id}.csv",
+            ["workshop", "passed_at"],
+            (
+                [p.workshop_title, p.passed_at.date().isoformat()]
+                for p in context["passes"]  # type: ignore[attr-defined]
+            ),
+        )
     if request.args.get("table") == "history":
         used: dict[int, int] = context["hints_used"]  # type: ignore[assignment]
         return csv_download(
@@ -288,15 +296,23 @@ def matrix_table(result: pages.TeamMatrix) -> tuple[list[str], list[list[object]
 def report(team_id: int) -> str:
     """A printable report: matrix, coverage, bus-factor warnings and trends on one page."""
     team = _team(team_id)
-    _, result = _matrix(team.id)
+    query, result = _matrix(team.id)
     return render_template(
         "skills/report.html",
         team=team,
+        project=_project_name(team.id, query.project_id),
         matrix=result,
         trends=_trends(team.id),
         generated=_now(),
         min_group=_settings().min_aggregate_group,
     )
+
+
+def _project_name(team_id: int, project_id: int | None) -> str | None:
+    """The name of the project the matrix is filtered on (None: the whole team)."""
+    if project_id is None:
+        return None
+    return dict(pages.team_projects(db.session, team_id)).get(project_id)
 
 
 def _trends(team_id: int) -> list[skill_trends.TrendPoint] | None:

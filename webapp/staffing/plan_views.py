@@ -12,7 +12,7 @@ from webapp.services.planning.plan import PlanReport
 from webapp.services.staffing import gaps
 from webapp.settings import settings_of
 from webapp.staffing import bp
-from webapp.web.access import manager_required, require_team_view
+from webapp.web.access import manager_required, me, require_team_view
 from webapp.web.downloads import csv_text_download
 from webapp.web.forms import EmptyForm
 
@@ -88,11 +88,12 @@ def report(team_id: int) -> str:
     """A printable page: the team's project gaps and its last plan (print stylesheet)."""
     require_team_view(team_id)
     inputs, plan_report = _plan(team_id, solve_now=False)
-    rows = gaps.gaps(db.session, team_ids=[team_id])
+    rows = gaps.gaps(db.session, viewer=me(), team_ids=[team_id])
     return render_template(
         "staffing/report.html",
         team=teams.get_team(db.session, team_id),
         gaps=rows,
         projects=gaps.by_project(rows),
+        not_counted=gaps.projects_not_fully_counted(rows),
         report=plan_report,
     )

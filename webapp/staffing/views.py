@@ -30,7 +30,7 @@ def _team_choices() -> list[tuple[int, str]]:
 @bp.route("/")
 @manager_required
 def projects() -> str:
-    rows = gaps.gaps(db.session, team_ids=scope())
+    rows = gaps.gaps(db.session, viewer=me(), team_ids=scope())
     return render_template(
         "staffing/projects.html",
         projects=records.list_projects(db.session, scope()),
@@ -97,8 +97,7 @@ def project(project_id: int) -> str:
     return render_template(
         "staffing/project.html",
         project=project,
-        gaps=gaps.gaps(db.session, project_ids=[project.id], with_assignees=True),
-        visible=records.visible_user_ids(db.session, me()),
+        gaps=gaps.gaps(db.session, viewer=me(), project_ids=[project.id], with_assignees=True),
         req_form=req_form,
         assign_form=assign_form,
         button=EmptyForm(),
@@ -110,19 +109,19 @@ def project(project_id: int) -> str:
 @manager_required
 def project_gaps_csv(project_id: int) -> Response:
     project = records.get_project(db.session, project_id, me())
-    rows = gaps.gaps(db.session, project_ids=[project.id])
+    rows = gaps.gaps(db.session, viewer=me(), project_ids=[project.id])
     return csv_text_download(gap_csv(rows), f"gaps-project-{project.id}.csv")
 
 
 def gap_csv(rows: list[gaps.RequirementGap]) -> str:
     headers = ["project", "team", "start_date", "skill", "min_level", "headcount", "importance"]
-    headers += ["qualified", "missing", "level_shortfall"]
+    headers += ["qualified", "missing", "level_shortfall", "people_not_counted"]
     return tabular.to_csv(
         headers,
         (
             [g.req.project_name, g.req.team_name, g.req.start_date.isoformat(), g.req.skill_name]
             + [g.req.min_level, g.req.headcount, g.req.importance, g.qualified, g.missing]
-            + [g.shortfall]
+            + [g.shortfall, g.not_counted]
             for g in rows
         ),
     )
@@ -208,10 +207,11 @@ def unassign(assignment_id: int) -> Response:
 @bp.route("/gaps")
 @manager_required
 def gap_report() -> str:
-    rows = gaps.gaps(db.session, team_ids=scope())
+    rows = gaps.gaps(db.session, viewer=me(), team_ids=scope())
     return render_template(
         "staffing/gaps.html",
         projects=gaps.by_project(rows),
+        not_counted=gaps.projects_not_fully_counted(rows),
         skills=gaps.by_skill(rows),
         total_missing=sum(g.missing for g in rows),
         total_slots=sum(g.req.headcount for g in rows),
@@ -221,4 +221,5 @@ def gap_report() -> str:
 @bp.route("/gaps.csv")
 @manager_required
 def gap_report_csv() -> Response:
-    return csv_text_download(gap_csv(gaps.gaps(db.session, team_ids=scope())), "gaps.csv")
+    rows = gaps.gaps(db.session, viewer=me(), team_ids=scope())
+    return csv_text_download(gap_csv(rows), "gaps.csv")

@@ -87,6 +87,22 @@ def test_a_manager_of_two_teams_sees_both_teams_people(org: Org) -> None:
     assert policy.team_scope(s, org.manager) == {org.team.id, third.id}
 
 
+def test_managers_staff_and_see_the_levels_of_their_teams_people_only(org: Org) -> None:
+    s = _db.session
+    mine = {org.engineer.id, org.teammate.id, org.manager.id}
+    assert policy.staffable_ids(s, org.manager) == mine
+    assert policy.people_scope(s, org.manager) == mine
+    assert policy.staffable_ids(s, org.admin) is None and policy.people_scope(s, org.admin) is None
+    assert policy.staffable_ids(s, org.engineer) == set()
+    assert policy.people_scope(s, org.engineer) == {org.engineer.id}
+    assert policy.can_staff(s, org.manager, org.teammate.id)
+    assert not policy.can_staff(s, org.manager, org.other_engineer.id)
+    assert not policy.can_staff(s, org.engineer, org.engineer.id)
+    assert policy.can_staff(s, org.admin, org.other_engineer.id)
+    with pytest.raises(PermissionDenied, match="Pat Platform is not in a team you manage"):
+        policy.require_staff(s, org.manager, org.other_engineer)
+
+
 def test_can_assess_only_others_in_managed_teams(org: Org) -> None:
     s = _db.session
     assert policy.can_assess(s, org.manager, org.engineer.id)
@@ -120,6 +136,13 @@ def test_submissions_are_their_authors_and_admins_only(org: Org) -> None:
     assert policy.can_view_submission(org.admin, org.engineer.id)
     with pytest.raises(PermissionDenied, match="belongs to someone else"):
         policy.require_submission_view(org.manager, org.engineer.id)
+
+
+def test_workshop_scores_are_the_engineers_and_admins_not_their_managers(org: Org) -> None:
+    assert policy.can_view_scores(org.engineer, org.engineer.id)
+    assert not policy.can_view_scores(org.manager, org.engineer.id)
+    assert not policy.can_view_scores(org.teammate, org.engineer.id)
+    assert policy.can_view_scores(org.admin, org.engineer.id)
 
 
 def test_tokens_are_their_owners_and_admins_to_manage(org: Org) -> None:

@@ -200,7 +200,8 @@ def test_workshop_impact_counts_engineers_and_share_of_unmet_slots() -> None:
     assert [(i.workshop_id, i.engineers, i.slots_closed, i.share) for i in impacts] == [
         (10, 2, 2, 1.0)
     ]
-    assert impacts[0].describe() == "2 engineers passing W10 close 100% of the unmet demand"
+    assert impacts[0].names == ("E1", "E2")
+    assert impacts[0].describe() == "E1 and E2 passing W10 close 100% of the unmet demand"
 
 
 def test_single_hire_whatif_values_the_missing_profile() -> None:
@@ -209,6 +210,7 @@ def test_single_hire_whatif_values_the_missing_profile() -> None:
     assert [(o.levels, o.objective_before, o.objective_after, o.slots_filled) for o in options][
         0
     ] == ({1: 3}, 120, 0, 1)
+    assert len(options) == 1  # one project short of one skill: one profile, tried once
     given = single_hire_whatif([eng(1, {2: 4})], [], [req()], SETTINGS, levels={1: 2})
     assert given[0].saving == 0  # level 2 is below the minimum: no change
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from tests.conftest import Org
 from tests.staffing_factories import (
@@ -71,10 +71,16 @@ def test_unreachable_requirement_is_reported_unfilled_with_advice(org: Org) -> N
     report = plan.solve(plan.load_inputs(_db.session, [org.team.id]), SETTINGS)
     [unfilled] = report.unfilled
     assert unfilled.slots == 1
-    assert unfilled.sentence.startswith(
-        "Churn model still lacks 1 person at Proficient in Modelling"
+    start = date.today() + timedelta(weeks=2)
+    assert unfilled.sentence == (
+        "Churn model still lacks 1 person at Proficient in Modelling: the shortest training to "
+        "level 4 in Modelling takes 200 h, more than the 8 h of learning time before Churn model "
+        f"starts on {start.day} {start:%B %Y}; consider hiring."
     )
-    assert report.hires and report.hires[0].startswith("One more hire at Proficient in Modelling")
+    assert report.hires == (
+        "One more hire at Proficient in Modelling fills 1 more slot and saves 120 planning hours "
+        "(training plus unfilled penalty).",
+    )
 
 
 def test_workshop_impact_names_the_workshop_closing_most_demand(org: Org) -> None:
@@ -85,7 +91,9 @@ def test_workshop_impact_names_the_workshop_closing_most_demand(org: Org) -> Non
     report = plan.solve(plan.load_inputs(_db.session, [org.team.id]), SETTINGS)
     assert report.plan.unfilled_slots == 2
     [impact] = report.impacts
-    assert impact.describe() == "2 engineers passing Ml Competent close 100% of the unmet demand"
+    assert impact.describe() == (
+        "Eve Engineer and Tom Teammate passing Ml Competent close 100% of the unmet demand"
+    )
 
 
 def test_cache_returns_the_plan_until_the_data_changes(org: Org) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from webapp.db import db as _db
 from webapp.models import Project, ProjectAssignment, ProjectRequirement, WorkshopProgress
+from webapp.services.errors import NotFound
 from webapp.services.skills import pages
 from webapp.services.skills.estimates import EstimateSettings
 from webapp.services.skills.levels import EvidenceRow
@@ -82,6 +85,27 @@ def test_project_filter_limits_people_and_skills_and_uses_its_level(org, skill_k
     assert [name for _, name in result.engineers] == ["Tom Teammate"]
     assert [s.code for s in result.skills] == ["bias"]
     assert result.coverage == [(0, 0)]  # level 3 does not meet the project's 4
+
+
+def test_project_filter_leaves_out_team_engineers_who_are_not_on_it(org, skill_kit) -> None:  # noqa: ANN001
+    bias = skill_kit.skill("bias")
+    p = project(org, bias, 3, assigned=[org.teammate])
+    skill_kit.evidence(org.engineer, bias, 4, "self", at=NOW)  # in the team, not on the project
+    skill_kit.evidence(org.teammate, bias, 3, "workshop", at=NOW)
+    result = matrix(org, pages.MatrixQuery(project_id=p.id), min_group=1)
+    assert result.engineers == [(org.teammate.id, "Tom Teammate")]
+    assert result.cell(0, 0) == (3, 3, 0, False)
+    assert result.coverage == [(1, 1)]
+
+
+def test_project_filter_takes_only_the_teams_own_projects(org, skill_kit) -> None:  # noqa: ANN001
+    bias = skill_kit.skill("bias")
+    elsewhere = Project(name="Elsewhere", team_id=org.other_team.id, start_date=date(2025, 9, 1))
+    elsewhere.requirements = [ProjectRequirement(skill_id=bias.id, min_level=5)]
+    _db.session.add(elsewhere)
+    _db.session.flush()
+    with pytest.raises(NotFound, match="not a project of Applied ML"):
+        matrix(org, pages.MatrixQuery(project_id=elsewhere.id))
 
 
 def test_bus_factor_warns_when_too_few_hold_a_needed_skill_verified(org, skill_kit) -> None:  # noqa: ANN001

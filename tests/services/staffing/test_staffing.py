@@ -19,6 +19,7 @@ from webapp.db import db as _db
 from webapp.models import (
     AuditEvent,
     Project,
+    ProjectAssignment,
     ProjectRequirement,
     RoleProfileSkill,
 )
@@ -52,7 +53,7 @@ def test_project_gaps_use_the_assignees_current_levels(org: Org) -> None:
     give_level(org.engineer, ml, 4)  # newer manager assessment wins
     give_level(org.teammate, data, 1)
     make_project(org.team, needs=((ml, 3, 1), (data, 3, 2)), people=(org.engineer, org.teammate))
-    rows = gaps.gaps(_db.session, team_ids=[org.team.id], with_assignees=True)
+    rows = gaps.gaps(_db.session, viewer=None, team_ids=[org.team.id], with_assignees=True)
     by_skill = {g.req.skill_name: g for g in rows}
     assert by_skill["Modelling"].met and by_skill["Modelling"].qualified == 1
     assert by_skill["Data quality"].missing == 2
@@ -64,7 +65,7 @@ def test_organisation_report_rolls_gaps_up_per_project_and_skill(org: Org) -> No
     ml = make_skill("ml", "Modelling")
     make_project(org.team, "A", needs=((ml, 3, 2),))
     make_project(org.other_team, "B", needs=((ml, 2, 1),))
-    rows = gaps.gaps(_db.session)
+    rows = gaps.gaps(_db.session, viewer=None)
     assert [(p.project_name, p.missing) for p in gaps.by_project(rows)] == [
         ("A", 2),
         ("B", 1),
@@ -77,7 +78,7 @@ def test_archived_projects_leave_the_gap_report(org: Org) -> None:
     ml = make_skill("ml")
     project = make_project(org.team, needs=((ml, 3, 1),))
     records.archive_project(_db.session, project.id, actor=org.manager)
-    assert gaps.gaps(_db.session) == []
+    assert gaps.gaps(_db.session, viewer=None) == []
 
 
 def test_manager_changes_only_their_teams_projects(org: Org) -> None:
@@ -185,3 +186,63 @@ def test_assigning_a_deactivated_person_is_refused(org: Org) -> None:
     project = make_project(org.team)
     with pytest.raises(Exception, match="deactivated"):
         records.assign(_db.session, actor=org.manager, project_id=project.id, user_id=gone.id)
+
+
+def test_managers_put_only_their_teams_people_on_projects(org: Org) -> None:
+    project = make_project(org.team)
+    records.assign(_db.session, actor=org.manager, project_id=project.id, user_id=org.teammate.id)
+    with pytest.raises(PermissionDenied, match="Ask their manager or an admin to assign them"):
+        records.assign(
+            _db.session, actor=org.manager, project_id=project.id, user_id=org.other_engineer.id
+        )
+    records.assign(
+        _db.session, actor=org.admin, project_id=project.id, user_id=org.other_engineer.id
+    )
+    people = set(_db.session.scalars(select(ProjectAssignment.user_id)))
+    assert people == {org.teammate.id, org.other_engineer.id}
+
+
+def test_assignment_import_refuses_people_of_other_teams_and_stores_nothing(org: Org) -> None:
+    make_project(org.team, "Probe")
+    text = "project,email\nProbe,eve@example.com\nProbe,pat@example.com\n"
+    with pytest.raises(RowErrors) as caught:
+        csv_io.import_csv(_db.session, text, "assignments", actor=org.manager)
+    assert caught.value.errors == [
+        (
+            3,
+            "pat@example.com is not in a team you manage: you can put only the people of your "
+            "own teams on projects. Ask their manager or an admin to assign them.",
+        )
+    ]
+    assert _db.session.scalar(select(func.count()).select_from(ProjectAssignment)) == 0
+    assert csv_io.import_csv(_db.session, text, "assignments", actor=org.admin).rows == 2
+
+
+@pytest.mark.parametrize("level", [1, 3, 5])
+def test_gap_figures_never_reveal_the_level_of_someone_from_another_team(
+    org: Org, level: int
+) -> None:
+    ml, data = make_skill("ml", "Modelling"), make_skill("data", "Data quality")
+    give_level(org.other_engineer, ml, level)
+    give_level(org.other_engineer, data, level)
+    project = make_project(org.team, "Probe", needs=((ml, 3, 1), (data, 5, 1)))
+    records.assign(
+        _db.session, actor=org.admin, project_id=project.id, user_id=org.other_engineer.id
+    )
+    mine = gaps.gaps(_db.session, viewer=org.manager, project_ids=[project.id], with_assignees=True)
+    # whatever Pat's level, the manager reads the figures of a project nobody of theirs is on
+    assert {
+        g.req.skill_name: (g.qualified, g.missing, g.shortfall, g.not_counted) for g in mine
+    } == {
+        "Modelling": (0, 1, 3, 1),
+        "Data quality": (0, 1, 5, 1),
+    }
+    assert [(a.name, a.level, a.hidden) for a in mine[0].assignees] == [
+        ("Pat Platform", None, True)
+    ]
+    admins = {
+        g.req.skill_name: g
+        for g in gaps.gaps(_db.session, viewer=org.admin, project_ids=[project.id])
+    }
+    assert admins["Modelling"].qualified == int(level >= 3)
+    assert admins["Modelling"].not_counted == 0

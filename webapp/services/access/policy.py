@@ -1,9 +1,10 @@
 """THE access policy: who may see or do what. Every service, blueprint and the API asks here.
 
 Engineers see their own data. Managers also see the teams they manage, the people in them, those
-teams' projects, and the answers their engineers wait to have reviewed. Admins see and do
-everything. ``can_*`` predicates only answer; ``require_*`` raise PermissionDenied (403 on the web,
-with the message saying what to do), so a rule is written once whichever layer enforces it.
+teams' projects, and the answers their engineers wait to have reviewed; they put only those people
+on projects, and gap figures count only them. Admins see and do everything. ``can_*`` predicates
+only answer; ``require_*`` raise PermissionDenied (403 on the web, with the message saying what to
+do), so a rule is written once whichever layer enforces it.
 """
 
 from __future__ import annotations
@@ -54,13 +55,6 @@ def managed_team_ids(session: Session, user: User) -> set[int]:
     return set(rows)
 
 
-def team_ids_of(session: Session, user_id: int) -> set[int]:
-    """Ids of the teams a user belongs to, as member or manager."""
-    return set(
-        session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user_id))
-    )
-
-
 def team_scope(session: Session, actor: User) -> set[int] | None:
     """The teams whose data ``actor`` may see and whose projects they may change.
 
@@ -89,6 +83,33 @@ def reviewable_engineer_ids(session: Session, actor: User) -> set[int] | None:
     return set(rows) - {actor.id}
 
 
+def _members(session: Session, team_ids: set[int]) -> set[int]:
+    """Ids of everyone in the teams, engineers and managers."""
+    if not team_ids:
+        return set()
+    rows = session.scalars(
+        select(TeamMembership.user_id).where(TeamMembership.team_id.in_(team_ids))
+    )
+    return set(rows)
+
+
+def staffable_ids(session: Session, actor: User) -> set[int] | None:
+    """Whom ``actor`` may put on projects: None means anyone (admins); a manager the people of
+    the teams they manage, exactly those whose levels they see; an engineer nobody."""
+    teams = team_scope(session, actor)
+    return None if teams is None else _members(session, teams)
+
+
+def people_scope(session: Session, actor: User) -> set[int] | None:
+    """Whose skill levels ``actor`` may see, on any page, report, export or API answer: None
+    means everyone (admins); a manager the people of the teams they manage; everyone themself.
+
+    Gap figures count only these people, so no figure reveals the level of anyone else.
+    """
+    staffable = staffable_ids(session, actor)
+    return None if staffable is None else staffable | {actor.id}
+
+
 # --- objects ------------------------------------------------------------------------------------
 
 
@@ -100,11 +121,14 @@ def can_view_team(session: Session, actor: User, team_id: int) -> bool:
 
 def can_view_engineer(session: Session, actor: User, engineer_id: int) -> bool:
     """Anyone sees themself; admins see everyone; managers see the people of teams they manage."""
-    if actor.id == engineer_id or is_admin(actor):
-        return True
-    return is_manager(actor) and bool(
-        managed_team_ids(session, actor) & team_ids_of(session, engineer_id)
-    )
+    scope = people_scope(session, actor)
+    return scope is None or engineer_id in scope
+
+
+def can_staff(session: Session, actor: User, person_id: int) -> bool:
+    """Whether ``actor`` may put the person on a project (see ``staffable_ids``)."""
+    allowed = staffable_ids(session, actor)
+    return allowed is None or person_id in allowed
 
 
 def can_assess(session: Session, actor: User, engineer_id: int) -> bool:
@@ -125,6 +149,12 @@ def can_review(session: Session, actor: User, engineer_id: int) -> bool:
 def can_view_submission(actor: User, owner_id: int) -> bool:
     """A submission (its code, feedback and hidden-test results) is its author's, and admins'."""
     return actor.id == owner_id or is_admin(actor)
+
+
+def can_view_scores(actor: User, owner_id: int) -> bool:
+    """Workshop scores and attempts are graded work, like a submission: their owner's and
+    admins'. Everyone else who may see the engineer gets levels and passes only."""
+    return can_view_submission(actor, owner_id)
 
 
 def can_manage_token(actor: User, owner_id: int) -> bool:
@@ -149,6 +179,20 @@ def require_engineer_view(session: Session, actor: User, engineer_id: int) -> No
             "Only this engineer, their managers and admins can see this. "
             "Pick someone from one of your teams."
         )
+
+
+def check_staffable(allowed: set[int] | None, person_id: int, name: str) -> None:
+    """Raise PermissionDenied unless the person is among ``allowed`` (``staffable_ids``); for
+    checking many people against one scope, as an import does."""
+    if allowed is not None and person_id not in allowed:
+        raise PermissionDenied(
+            f"{name} is not in a team you manage: you can put only the people of your own teams "
+            "on projects. Ask their manager or an admin to assign them."
+        )
+
+
+def require_staff(session: Session, actor: User, person: User) -> None:
+    check_staffable(staffable_ids(session, actor), person.id, person.display_name)
 
 
 def require_assess(session: Session, actor: User, engineer_id: int) -> None:

@@ -26,6 +26,7 @@ from webapp.services.planning.optimiser_model import (
     WorkshopIn,
 )
 from webapp.services.planning.optimiser_rows import Model, build_model
+from webapp.services.words import and_list, count
 
 __all__ = [
     "EngineerIn",
@@ -286,12 +287,11 @@ class WorkshopImpact:
     engineers: int  # eligible engineers the re-plan actually uses thanks to the workshop
     slots_closed: int
     share: float  # of the slots the plan leaves unfilled
+    names: tuple[str, ...] = ()  # those engineers, by name
 
     def describe(self) -> str:
-        return (
-            f"{self.engineers} engineers passing {self.title} close "
-            f"{self.share:.0%} of the unmet demand"
-        )
+        who = and_list(self.names) if self.names else count(self.engineers, "engineer")
+        return f"{who} passing {self.title} close {self.share:.0%} of the unmet demand"
 
 
 def single_hire_whatif(
@@ -332,7 +332,9 @@ def _hire_profiles(base: Plan, requirements: Sequence[RequirementIn]) -> list[di
         for g in gaps:
             if g.project_id == req.project_id:
                 project[g.skill_id] = max(project.get(g.skill_id, 0), g.min_level)
-        profiles += [p for p in (single, project) if p not in profiles]
+        for profile in (single, project):  # the two are equal when the project lacks one skill
+            if profile not in profiles:
+                profiles.append(profile)
     return profiles
 
 
@@ -368,7 +370,8 @@ def workshop_impact(
             a.engineer_id for a in plan.assignments if _thanks_to(a, ws, lifted, engineers, by_id)
         }
         share = closed / base.unfilled_slots
-        out.append(WorkshopImpact(ws.id, ws.title, len(used), closed, share))
+        names = tuple(sorted(e.name for e in engineers if e.id in used))
+        out.append(WorkshopImpact(ws.id, ws.title, len(used), closed, share, names))
     return tuple(sorted(out, key=lambda i: (-i.slots_closed, i.engineers, i.workshop_id)))
 
 

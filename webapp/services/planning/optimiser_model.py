@@ -211,6 +211,16 @@ class Instance:
         return fixed, open_slots
 
     @cached_property
+    def alloc_ok(self) -> np.ndarray:
+        """E x R: the engineer has the share of time the requirement asks (own projects: always)."""
+        return self.on_project | (self.req_alloc[None, :] <= self.cap[:, None] + 1e-9)
+
+    @cached_property
+    def in_time(self) -> np.ndarray:
+        """E x R: the engineer could be trained to the requirement's level before it starts."""
+        return self.training_bound <= self.avail[self.req_class][None, :] + 1e-9
+
+    @cached_property
     def qualified(self) -> np.ndarray:
         """E x R: the engineer holds the requirement's level today."""
         return self.eff[:, self.req_skill] >= self.req_level[None, :]

@@ -67,11 +67,10 @@ def build_model(inst: Instance, core: int = CORE_PER_SLOT) -> Model:
     slots cheapest by their training lower bound (plus ties); `core <= 0` keeps them all.
     """
     fixed, open_slots = inst.fixed_staff()
-    alloc_ok = inst.on_project | (inst.req_alloc[None, :] <= inst.cap[:, None] + 1e-9)
-    bound = inst.training_bound
-    in_time = bound <= inst.avail[inst.req_class][None, :] + 1e-9
-    cand = in_time & alloc_ok & ~fixed & (open_slots > 0)[None, :]
-    core_mask = _trainee_core(bound, cand, open_slots, core, inst.req_skill, inst.req_level)
+    cand = inst.in_time & inst.alloc_ok & ~fixed & (open_slots > 0)[None, :]
+    core_mask = _trainee_core(
+        inst.training_bound, cand, open_slots, core, inst.req_skill, inst.req_level
+    )
     xe, xr = np.nonzero(cand & (inst.qualified | core_mask))
     te, tw, tk = _training_columns(inst, xe, xr)
     model = Model(xe, xr, te, tw, tk, fixed, open_slots)

@@ -1,18 +1,18 @@
 """The training plan: load the optimiser's inputs from the database, solve, explain in words.
 
 ``load_inputs`` turns a team (or the whole organisation) into the optimiser's dataclasses with a
-handful of set-based queries. ``explain`` turns a ``Plan`` into sentences a manager can act on.
-Solving a team takes seconds at most; results are kept in a small cache keyed by the inputs'
-digest, so a page shows the last plan until the data it was made from changes. That cache lives in
-each process, so another web worker may not have a plan this one computed (issue 12 stores plans).
+handful of set-based queries; ``explain`` (its own module) turns a ``Plan`` into sentences a
+manager can act on. Solving a team takes seconds at most; results are kept in a small cache keyed
+by the inputs' digest, so a page shows the last plan until the data it was made from changes. That
+cache lives in each process, so another web worker may not have a plan this one computed (issue 12
+stores plans).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -30,9 +30,10 @@ from webapp.models import (
     WorkshopSkillPrerequisite,
 )
 from webapp.services.cache import LRU
+from webapp.services.planning.explain import PlanLine, UnfilledLine, describe_hire, explain
+from webapp.services.planning.inputs import PlanInputs
 from webapp.services.planning.optimiser import (
     EngineerIn,
-    HireOption,
     Plan,
     PlanSettings,
     RequirementIn,
@@ -45,20 +46,6 @@ from webapp.services.planning.optimiser import (
 from webapp.services.skills.levels import current_levels
 from webapp.services.staffing.gaps import load_requirements
 from webapp.services.staffing.records import OPEN_STATUSES
-from webapp.services.words import count
-
-
-@dataclass(frozen=True)
-class PlanInputs:
-    engineers: tuple[EngineerIn, ...]
-    workshops: tuple[WorkshopIn, ...]
-    requirements: tuple[RequirementIn, ...]
-    level_names: Mapping[int, str]
-
-    def digest(self, settings: PlanSettings) -> str:
-        """A stable fingerprint of everything the plan depends on (the data version)."""
-        text = repr((self.engineers, self.workshops, self.requirements, settings))
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _engineer_ids(session: Session, team_ids: Collection[int] | None) -> list[int]:
@@ -163,54 +150,6 @@ def load_inputs(session: Session, team_ids: Collection[int] | None) -> PlanInput
 
 
 @dataclass(frozen=True)
-class PlanLine:
-    """One engineer filling one requirement, and the workshops that get them there."""
-
-    engineer_id: int
-    engineer: str
-    requirement_id: int
-    project: str
-    skill: str
-    level: int
-    level_name: str
-    due: date
-    workshops: tuple[tuple[str, float], ...]  # (title, hours) in the order to take them
-
-    @property
-    def hours(self) -> float:
-        return sum(h for _, h in self.workshops)
-
-    @property
-    def sentence(self) -> str:
-        when = f"{self.due.day} {self.due:%B %Y}"
-        if not self.workshops:
-            held = f"{self.level_name} in {self.skill}"
-            return f"{self.engineer} already holds {held}: staff {self.project}."
-        steps = ", then ".join(f"{t}, {h:g} h" for t, h in self.workshops)
-        return (
-            f"{self.engineer} reaches {self.level_name} in {self.skill} for {self.project} "
-            f"by {when}: take {steps}"
-        )
-
-
-@dataclass(frozen=True)
-class UnfilledLine:
-    requirement_id: int
-    project: str
-    skill: str
-    level_name: str
-    slots: int
-
-    @property
-    def sentence(self) -> str:
-        people = "person" if self.slots == 1 else "people"
-        return (
-            f"{self.project} still lacks {self.slots} {people} at {self.level_name} in "
-            f"{self.skill}: no one can be trained in time; consider hiring."
-        )
-
-
-@dataclass(frozen=True)
 class PlanReport:
     """A solved plan with everything the page, the CSV and the API show."""
 
@@ -240,64 +179,6 @@ class PlanReport:
         return f"The time limit ran out: this plan may be up to {gap:.1%} worse than the best."
 
 
-def explain(
-    inputs: PlanInputs, plan: Plan
-) -> tuple[tuple[PlanLine, ...], tuple[UnfilledLine, ...]]:
-    """Sentences for each planned assignment and each slot left unfilled."""
-    eng = {e.id: e.name for e in inputs.engineers}
-    reqs = {r.id: r for r in inputs.requirements}
-    ws = {w.id: w.title for w in inputs.workshops}
-    per_pair: dict[tuple[int, int], list[tuple[int, str, float]]] = {}
-    for t in plan.training:
-        for rid in t.for_requirements:
-            per_pair.setdefault((t.engineer_id, rid), []).append(
-                (t.order, ws[t.workshop_id], t.hours)
-            )
-    name = inputs.level_names
-    lines = []
-    for a in plan.assignments:
-        r = reqs[a.requirement_id]
-        steps = tuple(
-            (title, hours) for _, title, hours in sorted(per_pair.get((a.engineer_id, r.id), []))
-        )
-        lines.append(
-            PlanLine(
-                a.engineer_id,
-                eng.get(a.engineer_id, f"#{a.engineer_id}"),
-                r.id,
-                r.project_name,
-                r.skill_name,
-                r.min_level,
-                name.get(r.min_level, f"level {r.min_level}"),
-                r.start_date,
-                steps,
-            )
-        )
-    lines.sort(key=lambda line: (line.due, line.project, line.skill, line.engineer))
-    unfilled = tuple(
-        UnfilledLine(
-            rid,
-            reqs[rid].project_name,
-            reqs[rid].skill_name,
-            name.get(reqs[rid].min_level, str(reqs[rid].min_level)),
-            slots,
-        )
-        for rid, slots in plan.unfilled
-    )
-    return tuple(lines), unfilled
-
-
-def describe_hire(option: HireOption, inputs: PlanInputs, skill_names: Mapping[int, str]) -> str:
-    wanted = " and ".join(
-        f"{inputs.level_names.get(lvl, lvl)} in {skill_names.get(sid, sid)}"
-        for sid, lvl in sorted(option.levels.items())
-    )
-    return (
-        f"One more hire at {wanted} fills {count(option.slots_filled, 'more slot')} and saves "
-        f"{option.saving:g} planning hours (training plus unfilled penalty)."
-    )
-
-
 def solve(
     inputs: PlanInputs,
     settings: PlanSettings,
@@ -308,7 +189,7 @@ def solve(
     """Solve the plan; with ``what_ifs``, also rank workshops by impact and try one more hire."""
     args = (inputs.engineers, inputs.workshops, inputs.requirements)
     plan = plan_training(*args, settings)
-    lines, unfilled = explain(inputs, plan)
+    lines, unfilled = explain(inputs, plan, settings)
     impacts: tuple[WorkshopImpact, ...] = ()
     hires: tuple[str, ...] = ()
     if what_ifs and plan.unfilled_slots:

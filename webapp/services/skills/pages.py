@@ -257,7 +257,11 @@ def level_arrays(
     s_index = {s: j for j, s in enumerate(skill_ids)}
     level = np.zeros((len(user_ids), len(skill_ids)), dtype=np.int8)
     verified = np.zeros_like(level)
-    keys = [(u_index[u], s_index[s], e) for (u, s), e in estimates.items() if s in s_index]
+    keys = [
+        (u_index[u], s_index[s], e)
+        for (u, s), e in estimates.items()
+        if u in u_index and s in s_index
+    ]
     if keys:
         rows = np.fromiter((k[0] for k in keys), dtype=np.intp, count=len(keys))
         cols = np.fromiter((k[1] for k in keys), dtype=np.intp, count=len(keys))
@@ -319,7 +323,12 @@ def team_matrix(
     bus_factor_min: int,
     min_group: int,
 ) -> TeamMatrix:
-    """The heatmap of a team (one estimate query), its coverage row and bus-factor warnings."""
+    """The heatmap of a team (one estimate query), its coverage row and bus-factor warnings.
+
+    Raises NotFound when the query's project is not one of the team's.
+    """
+    if query.project_id is not None:
+        _check_team_project(session, team_id, query.project_id)
     everyone = team_engineers(session, team_id)
     shown = (
         team_engineers(session, team_id, project_id=query.project_id)
@@ -355,6 +364,14 @@ def team_matrix(
         coverage=coverage,
         warnings=bus_factor_warnings(estimates, [u for u, _ in everyone], needs, bus_factor_min),
     )
+
+
+def _check_team_project(session: Session, team_id: int, project_id: int) -> None:
+    owner = session.scalar(select(Project.team_id).where(Project.id == project_id))
+    if owner != team_id:
+        team = session.get(Team, team_id)
+        name = team.name if team is not None else "this team"
+        raise NotFound(f"That is not a project of {name}; pick one of its projects from the list.")
 
 
 def _matrix_skills(

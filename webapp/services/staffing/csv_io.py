@@ -123,6 +123,7 @@ class _Lookups:
     skills: dict[str, int]
     users: dict[str, int]
     scope: set[int] | None
+    staffable: set[int] | None
 
 
 def _lookups(session: Session, actor: User) -> _Lookups:
@@ -137,6 +138,7 @@ def _lookups(session: Session, actor: User) -> _Lookups:
         ),
         users=dict(session.execute(select(User.email, User.id).where(User.active.is_(True))).all()),
         scope=policy.team_scope(session, actor),
+        staffable=policy.staffable_ids(session, actor),
     )
 
 
@@ -255,6 +257,7 @@ def _parse_assignment(lk: _Lookups, v: dict[str, str]) -> Op:
     user_id = lk.users.get(v["email"].lower())
     if user_id is None:
         raise InvalidInput(f"no active person with the email '{v['email']}'")
+    policy.check_staffable(lk.staffable, user_id, v["email"])
     alloc = _int(v, "allocation_pct", 100)
     if not 1 <= alloc <= 100:
         raise InvalidInput(f"allocation_pct must be between 1 and 100, not {alloc}")

@@ -28,6 +28,7 @@ from webapp.models import (
     Team,
     User,
 )
+from webapp.services.access import policy
 from webapp.services.rows import labelled, rows_into
 from webapp.services.skills import levels
 from webapp.services.staffing.records import OPEN_STATUSES
@@ -53,12 +54,17 @@ class RequirementRow:
 
 @dataclass(frozen=True)
 class Assignee:
-    """A person on a project with their level in one requirement's skill (0: no evidence)."""
+    """A person on a project with their level in one requirement's skill (0: no evidence;
+    None: hidden from the viewer, who does not manage any of their teams)."""
 
     user_id: int
     name: str
-    level: int
+    level: int | None
     qualified: bool
+
+    @property
+    def hidden(self) -> bool:
+        return self.level is None
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class RequirementGap:
     missing: int  # slots still open
     shortfall: int  # levels missing, summed over the open slots' best assignees (or the level)
     assignees: tuple[Assignee, ...] = ()
+    not_counted: int = 0  # people on the project whose levels the viewer may not see
 
     @property
     def met(self) -> bool:
@@ -195,33 +202,52 @@ def _assignment_pairs(
 def gaps(
     session: Session,
     *,
+    viewer: User | None,
     team_ids: Collection[int] | None = None,
     project_ids: Collection[int] | None = None,
     with_assignees: bool = False,
 ) -> list[RequirementGap]:
-    """The gap of every requirement of the selected projects (open projects of the teams)."""
+    """The gap of every requirement of the selected projects (open projects of the teams), as
+    ``viewer`` may see it (None: the whole organisation, for the command line).
+
+    Only the people whose levels the viewer may see (``policy.people_scope``) count in the
+    figures; anyone else on a project is listed by name and counted in ``not_counted``, so no
+    figure reveals their level.
+    """
     reqs = load_requirements(session, team_ids=team_ids, project_ids=project_ids)
     if not reqs:
         return []
     pair_req, pair_user, pair_level, names = _assignment_pairs(session, reqs)
-    qualified, missing, shortfall = compute_gaps(reqs, pair_req, pair_level)
+    scope = None if viewer is None else policy.people_scope(session, viewer)
+    counted = np.ones(len(pair_user), dtype=bool)
+    if scope is not None:
+        counted = np.isin(pair_user, np.fromiter(scope, dtype=np.int64, count=len(scope)))
+    qualified, missing, shortfall = compute_gaps(reqs, pair_req[counted], pair_level[counted])
+    not_counted = np.bincount(pair_req[~counted], minlength=len(reqs))
     people: dict[int, list[Assignee]] = {}
     if with_assignees:
-        for r, u, lv in zip(
-            pair_req.tolist(), pair_user.tolist(), pair_level.tolist(), strict=True
+        for r, u, lv, seen in zip(
+            pair_req.tolist(), pair_user.tolist(), pair_level.tolist(), counted, strict=True
         ):
-            ok = lv >= reqs[r].min_level
-            people.setdefault(r, []).append(Assignee(u, names[u], lv, ok))
+            level = lv if seen else None
+            ok = bool(seen) and lv >= reqs[r].min_level
+            people.setdefault(r, []).append(Assignee(u, names[u], level, ok))
     return [
         RequirementGap(
             req,
             int(qualified[i]),
             int(missing[i]),
             int(shortfall[i]),
-            tuple(sorted(people.get(i, []), key=lambda a: (-a.level, a.name))),
+            tuple(sorted(people.get(i, []), key=_assignee_order)),
+            int(not_counted[i]),
         )
         for i, req in enumerate(reqs)
     ]
+
+
+def _assignee_order(a: Assignee) -> tuple[int, str]:
+    """Highest level first, people whose level is hidden last, then by name."""
+    return (-(a.level if a.level is not None else -1), a.name)
 
 
 @dataclass(frozen=True)
@@ -264,6 +290,11 @@ def by_project(rows: Sequence[RequirementGap]) -> list[ProjectSummary]:
         for pid, gs in out.items()
     ]
     return sorted(summaries, key=lambda s: (-s.missing, s.start_date, s.project_name))
+
+
+def projects_not_fully_counted(rows: Sequence[RequirementGap]) -> int:
+    """How many of the projects have people whose levels the viewer may not see (not counted)."""
+    return len({g.req.project_id for g in rows if g.not_counted})
 
 
 def by_skill(rows: Sequence[RequirementGap]) -> list[SkillSummary]:

@@ -259,11 +259,17 @@ def remove_requirement(session: Session, requirement_id: int, *, actor: User) ->
 def assign(
     session: Session, *, actor: User, project_id: int, user_id: int, allocation_pct: int = 100
 ) -> ProjectAssignment:
-    """Put an active user on a project (or change their allocation). Raises NotFound etc."""
+    """Put an active user on a project (or change their allocation).
+
+    A manager puts only people of the teams they manage on projects (admins anyone): their
+    levels would otherwise show through the project's gap figures. Raises NotFound,
+    PermissionDenied or InvalidInput.
+    """
     project = get_project(session, project_id, actor)
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound("That person does not exist or is deactivated.")
+    policy.require_staff(session, actor, user)
     row = session.scalar(
         select(ProjectAssignment).where(
             ProjectAssignment.project_id == project.id, ProjectAssignment.user_id == user_id
@@ -323,18 +329,3 @@ def skill_choices(session: Session) -> list[tuple[int, str]]:
         select(Skill.id, Skill.name).where(Skill.archived.is_(False)).order_by(Skill.name)
     )
     return [(sid, name) for sid, name in rows]
-
-
-def visible_user_ids(session: Session, actor: User) -> set[int] | None:
-    """People whose skill levels ``actor`` may see on staffing pages (``None``: everyone).
-
-    A project can borrow people from other teams; their manager's view of them is not ours, so
-    such people appear by name only.
-    """
-    scope = policy.team_scope(session, actor)
-    if scope is None:
-        return None
-    rows = session.scalars(
-        select(TeamMembership.user_id).where(TeamMembership.team_id.in_(list(scope)))
-    )
-    return set(rows) | {actor.id}
