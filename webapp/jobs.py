@@ -21,6 +21,7 @@ from huey.storage import RedisStorage, SqliteStorage
 from webapp.db import db
 from webapp.extensions import queue
 from webapp.grading.autograde import Grader
+from webapp.models import WorkedExamples
 from webapp.services.catalog import worked
 from webapp.services.learning import grading, submissions
 from webapp.settings import settings_of
@@ -126,25 +127,29 @@ def make_worked_examples() -> None:
     """Make the outputs of one notebook content waiting for them, then queue the next: one
     notebook per job, so submissions queued meanwhile are graded between two of them."""
     with _app_for_job().app_context():
-        if run_worked_examples() and worked.pending(db.session)[0]:
+        if run_worked_examples() is not None and worked.pending(db.session)[0]:
             make_worked_examples()
 
 
-def run_worked_examples() -> bool:
-    """Make one waiting content's outputs in this app context, committed; False when none waits."""
+def run_worked_examples(
+    grader: Grader | None = None, *, among: list[str] | None = None
+) -> WorkedExamples | None:
+    """Make one waiting content's outputs (of ``among`` only, when given) in this app context,
+    committed, with ``grader`` (default: this worker's); None when none waits. The job and
+    ``courses outputs`` both make them through here."""
     session = db.session()
     settings = settings_of(current_app)
     try:
         content_hash = worked.claim_next(
-            session, now=datetime.now(UTC), lease=settings.grader_lease
+            session, now=datetime.now(UTC), lease=settings.grader_lease, among=among
         )
         session.commit()
         if content_hash is None:
-            return False
-        worked.make(
+            return None
+        row = worked.make(
             session,
             content_hash,
-            get_grader(current_app),
+            grader or get_grader(current_app),
             courses_path=settings.courses_path,
             max_bytes=settings.worked_max_bytes,
             now=lambda: datetime.now(UTC),
@@ -154,7 +159,7 @@ def run_worked_examples() -> bool:
         session.rollback()
         raise
     session.commit()
-    return True
+    return row
 
 
 @queue.periodic_task(crontab(minute="*"))

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from webapp import jobs
 from webapp.cli.common import fail, sync_courses
 from webapp.db import db
 from webapp.grading.autograde import Grader, GraderConfig
@@ -54,22 +55,8 @@ def courses_outputs_command(slugs: tuple[str, ...], again: bool) -> None:
         Grader(settings.grader) as grader,
         click.progressbar(length=waiting, label="Running worked examples", file=sys.stderr) as bar,
     ):
-        while content_hash := worked.claim_next(
-            db.session, now=datetime.now(UTC), lease=settings.grader_lease, among=hashes
-        ):
-            db.session.commit()
-            made.append(
-                worked.make(
-                    db.session,
-                    content_hash,
-                    grader,
-                    courses_path=settings.courses_path,
-                    max_bytes=settings.worked_max_bytes,
-                    now=lambda: datetime.now(UTC),
-                    commit=db.session.commit,
-                )
-            )
-            db.session.commit()
+        while (row := jobs.run_worked_examples(grader, among=hashes)) is not None:
+            made.append(row)
             bar.update(1)
     failed = [row for row in made if row.status == WorkedStatus.FAILED.value]
     for row in made:
