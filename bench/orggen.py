@@ -6,9 +6,11 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from webapp.services.planning.decompose import Part
 from webapp.services.planning.optimiser_model import EngineerIn, RequirementIn, WorkshopIn
 
 TODAY = date(2025, 1, 6)
+TEAM_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Org:
     workshops: tuple[WorkshopIn, ...]
     requirements: tuple[RequirementIn, ...]
     today: date = TODAY
+    parts: tuple[Part, ...] = ()  # teams of TEAM_SIZE engineers, each owning some projects
 
 
 def _workshops(rng: random.Random, n_skills: int) -> list[WorkshopIn]:
@@ -56,12 +59,14 @@ def _engineers(rng: random.Random, n: int, n_skills: int, n_projects: int) -> li
             for lvl in range(1, top + 1)
             if rng.random() < 0.5
         )
-        projects: frozenset[int] = frozenset()
+        projects: dict[int, int] = {}
         allocated = rng.choice([0, 20, 50, 80, 100, 100, 100])
         if rng.random() < 0.3:
-            projects = frozenset({rng.randint(1, n_projects)})
+            projects = {rng.randint(1, n_projects): 50}
             allocated = max(allocated, 50)
-        out.append(EngineerIn(i, f"Engineer {i}", levels, passed, allocated, projects))
+        out.append(
+            EngineerIn(i, f"Engineer {i}", levels, passed, allocated, frozenset(projects), projects)
+        )
     return out
 
 
@@ -100,4 +105,12 @@ def generate_org(n_engineers: int, n_slots: int, *, seed: int = 0) -> Org:
     workshops = _workshops(rng, n_skills)
     engineers = _engineers(rng, n_engineers, n_skills, n_projects)
     requirements = _requirements(rng, n_slots, n_skills, n_projects)
-    return Org(tuple(engineers), tuple(workshops), tuple(requirements))
+    n_teams = max(1, n_engineers // TEAM_SIZE)
+    parts = tuple(
+        Part(
+            frozenset(e.id for e in engineers if (e.id - 1) // TEAM_SIZE % n_teams == t),
+            frozenset(r.id for r in requirements if (r.project_id - 1) % n_teams == t),
+        )
+        for t in range(n_teams)
+    )
+    return Org(tuple(engineers), tuple(workshops), tuple(requirements), parts=parts)

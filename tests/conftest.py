@@ -32,7 +32,7 @@ from webapp.grading.pool import LEAN_WARM_UP
 from webapp.models import Role, Team, User
 
 TEST_DB_ENV = "SKILLFORGE_TEST_DATABASE_URL"
-QUEUE_DIR = Path(tempfile.mkdtemp(prefix="skillforge-queue-"))
+QUEUE_DIR = Path(tempfile.mkdtemp(prefix="skillforge-queue-"))  # this test run's own files
 SUITE_LOGIN_LIMIT = "10000 per minute"  # limits stay on; tests that check them lower this
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -45,6 +45,8 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
     return {
         "TESTING": True,
         "QUEUE_URL": f"sqlite:///{QUEUE_DIR / 'queue.sqlite3'}",
+        # This run's own (another test run beside it must never share rendered pages or markers)
+        "RENDER_CACHE_PATH": str(QUEUE_DIR / "render-cache"),
         "GRADER_CELL_TIMEOUT": 20,
         "GRADER_NOTEBOOK_TIMEOUT": 120,
         "GRADER_POOL_SIZE": 2,
@@ -52,6 +54,8 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "LOGIN_RATE_LIMIT": SUITE_LOGIN_LIMIT,
+        **{f"{k}_RATE_LIMIT": SUITE_LOGIN_LIMIT for k in ("SUBMIT", "UPLOAD", "AUTOSAVE")},
+        **{f"{k}_RATE_LIMIT": SUITE_LOGIN_LIMIT for k in ("IMPORT", "TOKEN")},
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         "LIVE_KERNEL_HOSTS": [],  # tests that run live kernels start their own hosts (`live`)
         **extra,

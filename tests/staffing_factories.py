@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from webapp.db import db as _db
 from webapp.models import (
     EvidenceSource,
+    PlanRun,
     ProficiencyLevel,
     Project,
     ProjectAssignment,
@@ -106,3 +107,28 @@ def make_submission(user: User, workshop: Workshop) -> int:
     _db.session.add(submission)
     _db.session.flush()
     return submission.id
+
+
+def solved_plan(team: Team, *, by: User | None = None, verified_only: bool = False) -> PlanRun:
+    """The team's plan as after “Compute the plan”: requested, then solved by the worker's own
+    use case (``jobs.run_plan``) in this process."""
+    from flask import current_app
+
+    from webapp import jobs
+    from webapp.services.planning import runs
+    from webapp.settings import settings_of
+
+    run, _ = runs.request(
+        _db.session,
+        team_id=team.id,
+        actor=by,
+        settings=settings_of(current_app).plan_for(),
+        verified_only=verified_only,
+        now=datetime.now(UTC),
+    )
+    _db.session.commit()
+    assert jobs.run_plan(run.id)
+    _db.session.expire_all()
+    solved = _db.session.get(PlanRun, run.id)
+    assert solved is not None and solved.status == "done", solved and solved.error
+    return solved

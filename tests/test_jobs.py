@@ -5,6 +5,7 @@ These run real notebooks in the real sandbox through real queue storage.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -39,6 +41,10 @@ from webapp.services.learning import submissions
 pytestmark = pytest.mark.sandbox
 
 
+# The Redis database this test run may empty (.ci/run gives each concurrent pass its own).
+REDIS_TEST_DB = int(os.environ.get("SKILLFORGE_TEST_REDIS_DB", "15"))
+
+
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -47,6 +53,18 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90) -> N
             return
         time.sleep(0.2)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+def worker_env(app: Flask, **settings: object) -> dict[str, str]:
+    """The environment of a `flask worker` process on the suite's database and queue."""
+    return {
+        **os.environ,
+        "SKILLFORGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SKILLFORGE_QUEUE_URL": app.config["QUEUE_URL"],
+        "SKILLFORGE_SECRET_KEY": "test",
+        "SKILLFORGE_GRADER_POOL_SIZE": "1",
+        **{f"SKILLFORGE_{k}": str(v) for k, v in settings.items()},
+    }
 
 
 def status_of(submission_id: int) -> str:
@@ -129,7 +147,7 @@ def test_grading_the_same_submission_twice_gives_one_result(app: Flask, db: obje
 
 
 def test_redis_queue_feeds_a_worker(app: Flask, db: object) -> None:
-    url, original = "redis://127.0.0.1:6379/15", app.config["QUEUE_URL"]
+    url, original = f"redis://127.0.0.1:6379/{REDIS_TEST_DB}", app.config["QUEUE_URL"]
     redis.Redis.from_url(url).flushdb()
     app.config["QUEUE_URL"] = url
     jobs.configure_queue(app)
@@ -156,7 +174,10 @@ def test_building_another_app_leaves_the_queue_where_jobs_already_go(
 ) -> None:
     storage = queue.storage
     other = create_app(
-        app_config(f"sqlite:///{tmp_path / 'other.db'}", QUEUE_URL="redis://127.0.0.1:6379/15")
+        app_config(
+            f"sqlite:///{tmp_path / 'other.db'}",
+            QUEUE_URL=f"redis://127.0.0.1:6379/{REDIS_TEST_DB}",
+        )
     )
     with other.app_context():
         _db.engine.dispose()
@@ -168,14 +189,7 @@ def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(
 ) -> None:
     slow = "import time\ntime.sleep(4)\ndef add(a, b):\n    return a + b"
     submission = stored_submission(ADD, slow)
-    env = {
-        **os.environ,
-        "SKILLFORGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SKILLFORGE_QUEUE_URL": app.config["QUEUE_URL"],
-        "SKILLFORGE_SECRET_KEY": "test",
-        "SKILLFORGE_GRADER_LEASE_S": "3",
-        "SKILLFORGE_GRADER_POOL_SIZE": "1",
-    }
+    env = worker_env(app, GRADER_LEASE_S=3)
     command = [sys.executable, "-m", "flask", "--app", "webapp", "worker", "--workers", "1"]
     jobs.grade_submission(submission.id)
     first = subprocess.Popen(
@@ -217,6 +231,42 @@ def test_job_of_a_killed_worker_runs_again_and_nothing_is_lost(
     assert count == 1
 
 
+def test_a_worker_stopped_with_sigterm_hands_its_running_grade_back_at_once(
+    app: Flask, db: object
+) -> None:
+    # What systemd, Docker and Kubernetes do to stop a worker. The grade outlasts the worker's
+    # shutdown grace, so it is handed back and the next worker grades it, with a 15-minute lease
+    # that would otherwise keep it "running" long after the worker is gone.
+    slow = "import time\ntime.sleep(6)\ndef add(a, b):\n    return a + b"
+    submission = stored_submission(ADD, slow)
+    env = worker_env(app, GRADER_LEASE_S=900, GRADER_SHUTDOWN_S=1)
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "worker", "--workers", "1"]
+    jobs.grade_submission(submission.id)
+    first = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: status_of(submission.id) == "running", "the first worker to start")
+        os.kill(first.pid, signal.SIGTERM)
+        assert first.wait(timeout=30) == 0  # it exits by itself, within its grace
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+    _db.session.rollback()  # see the worker's commits
+    assert status_of(submission.id) == "queued"
+    waiting = [t.args for t in queue.pending() if t.name == "grade_submission"]
+    assert waiting == [(submission.id,)]  # queued again at once, not after the lease
+    second = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: status_of(submission.id) == "graded", "the second worker's grade")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+    _db.session.rollback()
+    count = _db.session.scalar(
+        select(func.count(ExerciseResult.id)).where(ExerciseResult.submission_id == submission.id)
+    )
+    assert count == 1
+
+
 def test_stalled_lists_only_lost_jobs(db: object) -> None:
     now = datetime.now(UTC)
     fresh = stored_submission(ADD, "pass")
@@ -234,3 +284,23 @@ def test_grader_version_fits_the_column_it_is_stored_in() -> None:
     from webapp.grading.autograde import GRADER_VERSION
 
     assert len(GRADER_VERSION) <= Submission.__table__.c.grader_version.type.length
+
+
+def test_recovery_queues_a_lost_job_once_and_leaves_waiting_ones_alone(
+    app: Flask, db: object
+) -> None:
+    # A backlog that waits for busy workers is not lost: queueing it again every minute only
+    # piled up duplicates (83 at once in a soak test).
+    queue.flush()
+    waiting = stored_submission(ADD, "def add(a, b):\n    return a + b")
+    lost = stored_submission(ADD, "def add(a, b):\n    return a + b")
+    jobs.grade_submission(waiting.id)  # its job is in the queue; lost's never arrived
+    later = datetime.now(UTC) + timedelta(minutes=3)
+    try:
+        with app.app_context(), time_machine.travel(later):
+            assert jobs.requeue_stalled() == [lost.id]
+            assert jobs.requeue_stalled() == []  # a minute on: both jobs wait, none is added
+        grades = sorted(t.args[0] for t in queue.pending() if t.name == "grade_submission")
+        assert grades == sorted([waiting.id, lost.id])
+    finally:
+        queue.flush()

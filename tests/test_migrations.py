@@ -75,3 +75,16 @@ def test_downgrade_to_base_removes_every_table(migration_app: Flask) -> None:
     downgrade(revision="base")
     remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert remaining == set()
+
+
+def test_the_downgrade_command_asks_for_yes_before_it_drops_anything(migration_app: Flask) -> None:
+    runner = migration_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0  # the rest of ``db`` as before
+    tables = set(inspect(db.engine).get_table_names())
+    refused = runner.invoke(args=["db", "downgrade", "base"])
+    assert refused.exit_code != 0
+    assert "Take a backup first" in refused.output and "--yes" in refused.output
+    assert set(inspect(db.engine).get_table_names()) == tables  # nothing dropped
+    done = runner.invoke(args=["db", "downgrade", "base", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert set(inspect(db.engine).get_table_names()) - {"alembic_version"} == set()

@@ -10,7 +10,9 @@ import pytest
 import time_machine
 from flask import Flask
 
-from tests.conftest import SUITE_LOGIN_LIMIT
+from tests.conftest import SUITE_LOGIN_LIMIT, app_config
+from webapp import create_app
+from webapp.db import db
 from webapp.services.cache import LRU
 from webapp.services.skills.estimates import EstimateSettings
 from webapp.settings import (
@@ -45,7 +47,7 @@ def test_the_practice_limit_is_read_from_the_config() -> None:
 def test_the_factory_builds_the_settings_from_the_whole_config_chain(app: Flask) -> None:
     built = settings_of(app)
     assert built == from_config(app.config)
-    assert built.render_cache_path == Path(app.instance_path) / "render-cache"
+    assert built.render_cache_path == Path(app.config["RENDER_CACHE_PATH"])
     assert built.login_rate_limit == SUITE_LOGIN_LIMIT
     assert (built.grader.pool_size, built.grader_lease) == (2, timedelta(seconds=900))
 
@@ -79,3 +81,12 @@ def test_the_cache_drops_the_least_recently_used_value_first() -> None:
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
     cache.clear()
     assert cache.get("a") is None
+
+
+def test_rendered_pages_are_kept_in_the_instance_folder_by_default(tmp_path: Path) -> None:
+    config = app_config(f"sqlite:///{tmp_path / 'default.db'}")
+    del config["RENDER_CACHE_PATH"]
+    fresh = create_app(config)
+    assert settings_of(fresh).render_cache_path == Path(fresh.instance_path) / "render-cache"
+    with fresh.app_context():
+        db.engine.dispose()

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 CONFIG_ENV_PREFIX = "SKILLFORGE_"
 # Environment variables whose names differ from the config keys they set.
@@ -28,6 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_hooks(app)
     _register_queue(app)
     _register_cli(app)
+    if int(app.config.get("TRUSTED_PROXIES") or 0) > 0:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 
@@ -46,6 +51,9 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if app.config.get("PREFERRED_URL_SCHEME") == "https":  # served over TLS: cookies never in clear
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if app.config.get("COURSES_PATH") is None:
@@ -105,13 +113,25 @@ def _register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:
-        user = db.session.get(models.User, int(user_id))
-        return user if user is not None and user.active else None
+        """The user of this browser's open server-side session (``web.signin``), else None."""
+        from webapp.web import signin
+
+        return signin.user_of_request(int(user_id))
+
+
+class _Id(IntegerConverter):
+    """``<int:…>`` in every route: at most a 64-bit signed integer, so a larger id is a 404,
+    never a database overflow."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:
     from webapp import admin, api, auth, learn, main, skills, staffing, teams
 
+    app.url_map.converters["int"] = _Id
     for module in (auth, main, admin, teams, skills, learn, staffing, api):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.tokens_bp)

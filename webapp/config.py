@@ -23,10 +23,34 @@ WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 # Uploads: notebooks and CSV files.
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024
 
+# Bounds on every notebook that enters the app (an upload, the editors' answers and autosave, a
+# live kernel's cell, a course notebook at catalog sync): cells per notebook, bytes of one cell's
+# source (UTF-8) and of one output (as JSON), and JSON nesting depth. Beyond them a notebook is
+# refused with a message saying which cell and what to do, before anything slow reads it.
+NOTEBOOK_MAX_CELLS = 1000
+NOTEBOOK_MAX_SOURCE_BYTES = 100_000
+NOTEBOOK_MAX_OUTPUT_BYTES = 1_000_000
+NOTEBOOK_MAX_DEPTH = 64
+# Rendering a notebook to HTML (on the first view of each version or graded attempt): one larger
+# than RENDER_MAX_BYTES (as JSON), or whose render uses more than RENDER_TIME_LIMIT_S seconds of
+# CPU time (in a child process, which is then stopped; a busy machine's waiting does not count),
+# is shown as "too large to display" with a download link.
+RENDER_MAX_BYTES = 5_000_000
+RENDER_TIME_LIMIT_S = 20.0
+
 # Rate limiting (Flask-Limiter). Memory storage unless a Redis URL is configured.
 RATELIMIT_STORAGE_URI = "memory://"
+# With Redis as the store (REDIS_URL), a Redis outage falls back to this process's memory (a
+# warning in the log) instead of failing every request; Redis is used again once it answers.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
+# Per signed-in user (else per address), on the POSTs that cost the server work.
+SUBMIT_RATE_LIMIT = "10 per minute;120 per hour"
+UPLOAD_RATE_LIMIT = "10 per minute;60 per hour"
+AUTOSAVE_RATE_LIMIT = "60 per minute"
+IMPORT_RATE_LIMIT = "10 per minute;60 per hour"
+TOKEN_RATE_LIMIT = "10 per hour"  # noqa: S105 - a rate, not a secret
 
 # Redis, for rate limits and grading workers at scale.
 REDIS_URL: str | None = None
@@ -66,6 +90,10 @@ GRADER_POOL_SIZE = 8  # warm kernels per worker process: 2 per submission, 2 per
 GRADER_ALLOW_UNSANDBOXED = False
 # A running job whose worker went silent this long is run again (seconds).
 GRADER_LEASE_S = 900
+# On SIGTERM a worker takes no new job and gives the running ones this long to finish; what is
+# still running then is handed back to the queue at once (another worker takes it), not after
+# the lease. Keep it below your supervisor's stop timeout (Kubernetes 30 s, systemd 90 s).
+GRADER_SHUTDOWN_S = 20
 # Worked examples: the outputs of a notebook's locked cells, made in the grading sandbox when the
 # catalog is synced, are shown on its page when they fit in this many bytes (as JSON).
 WORKED_OUTPUTS_MAX_BYTES = 3_000_000
@@ -94,3 +122,15 @@ UNFILLED_PENALTY_HOURS = 40.0
 PLAN_TIME_LIMIT_S = 10.0
 PLAN_MIP_GAP = 0.01
 PLAN_WHAT_IF_TIME_LIMIT_S = 2.0
+
+# How long an admin's password reset link works (seconds); it also stops once used.
+PASSWORD_RESET_MAX_AGE_S = 24 * 60 * 60
+
+# Login back-off (per account and per client address, shared by every process through the
+# database): failures in a row before any delay, then 1 s, 2 s, 4 s, … up to the maximum.
+LOGIN_BACKOFF_FREE_FAILURES = 5
+LOGIN_BACKOFF_BASE_S = 1
+LOGIN_BACKOFF_MAX_S = 900
+# How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (werkzeug's
+# ProxyFix trusts that many hops). 0: the client address is the connection's, headers ignored.
+TRUSTED_PROXIES = 0

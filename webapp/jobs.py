@@ -1,5 +1,5 @@
-"""Background jobs (Huey): grading submissions, making worked examples' outputs, and recovering
-jobs whose worker died.
+"""Background jobs (Huey): grading submissions, making worked examples' outputs, computing
+training plans, and recovering jobs whose worker died.
 
 Jobs take ids only, push an app context, call one use case, and commit or roll back. A job's
 signature is a deploy contract: new arguments must be optional keywords. The queue's storage is
@@ -9,13 +9,18 @@ chosen once per process: by the first app built in it, or explicitly by the work
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from flask import Flask, current_app
-from huey import crontab
+from huey import crontab, signals
+from huey.api import Task
 from huey.storage import RedisStorage, SqliteStorage
 
 from webapp.db import db
@@ -24,9 +29,29 @@ from webapp.grading.autograde import Grader
 from webapp.models import WorkedExamples
 from webapp.services.catalog import worked
 from webapp.services.learning import grading, submissions
+from webapp.services.planning import runs
 from webapp.settings import settings_of
 
 log = logging.getLogger(__name__)
+
+QUEUE_AWAY = (
+    "The job queue cannot be reached just now. What you asked for is stored and starts by "
+    "itself within a few minutes of the queue coming back; nothing needs doing again."
+)
+
+
+def enqueue(task: Callable[..., object], *args: object) -> bool:
+    """Put a job on the queue; False (and a warning in the log) when the queue's storage cannot
+    be reached. Callers store what the job works on first, so the minute's recovery job
+    (``recover_stalled``) queues it again once the queue answers."""
+    try:
+        task(*args)
+    except (redis.RedisError, sqlite3.Error, OSError) as exc:
+        log.warning("could not queue %s%r: %s", getattr(task, "name", task), args, exc)
+        return False
+    return True
+
+
 _app: Flask | None = None
 _grader: Grader | None = None
 _grader_lock = threading.Lock()
@@ -162,16 +187,67 @@ def run_worked_examples(
     return row
 
 
+@queue.task()
+def compute_plan(run_id: int) -> None:
+    """Solve one requested training plan; does nothing when another worker has it."""
+    with _app_for_job().app_context():
+        run_plan(run_id)
+
+
+def run_plan(run_id: int) -> bool:
+    """The plan use case in this app context, committed; False when it was not ours to solve.
+    The job and the ``staffing plan`` command both solve through here."""
+    session = db.session()
+    try:
+        run = runs.claim(session, run_id, now=datetime.now(UTC))
+        session.commit()
+        if run is None:
+            return False
+        runs.compute(
+            session,
+            run,
+            what_if_time_s=settings_of(current_app).plan_what_if_s,
+            commit=session.commit,
+            now=lambda: datetime.now(UTC),
+        )
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return True
+
+
 @queue.periodic_task(crontab(minute="*"))
 def recover_stalled() -> None:
-    """Queue again the submissions whose worker died mid-job or whose job never arrived, and the
-    worked examples still waiting for their outputs."""
+    """Queue again the submissions whose worker died mid-job or whose job never arrived, the
+    worked examples still waiting for their outputs, and plans likewise lost."""
     with _app_for_job().app_context():
         requeue_stalled()
+        requeue_stalled_plans()
         queued, running = worked.pending(db.session)
         db.session.rollback()
         if queued and not running:  # the chain of jobs was lost (or never started)
             make_worked_examples()
+
+
+@queue.signal(signals.SIGNAL_INTERRUPTED)
+def hand_back(signal: str, task: Task) -> None:
+    """A job still running when its worker stops (SIGTERM, after GRADER_SHUTDOWN_S) goes back to
+    the queue at once, for another worker, instead of waiting out the lease."""
+    with _app_for_job().app_context():
+        session = db.session()
+        if isinstance(task, grade_submission.task_class):
+            back = submissions.hand_back(session, int(task.args[0]))
+            again: Callable[..., object] = grade_submission
+        elif isinstance(task, compute_plan.task_class):
+            back = runs.hand_back(session, int(task.args[0]))
+            again = compute_plan
+        else:
+            return
+        session.commit()
+        if back:
+            log.warning("handed %s%r back to the queue", task.name, task.args)
+            enqueue(again, *task.args)
 
 
 def requeue_stalled() -> list[int]:
@@ -183,8 +259,35 @@ def requeue_stalled() -> list[int]:
         queued_for=timedelta(minutes=2),
     )
     session.rollback()
+    waiting = already_queued(grade_submission)
+    ids = [i for i in ids if i not in waiting]  # a long backlog is not queued again each minute
     for submission_id in ids:
         grade_submission(submission_id)
     if ids:
         log.warning("queued stalled submissions again: %s", ids)
+    return ids
+
+
+def already_queued(task: Any) -> set[int]:
+    """The ids whose job of this kind waits in the queue or its schedule (retries)."""
+    waiting = [*queue.pending(), *queue.scheduled()]
+    return {int(t.args[0]) for t in waiting if isinstance(t, task.task_class) and t.args}
+
+
+def requeue_stalled_plans() -> list[int]:
+    session = db.session()
+    limit = settings_of(current_app).plan.time_limit_s
+    ids = runs.stalled(
+        session,
+        now=datetime.now(UTC),
+        queued_for=timedelta(minutes=2),
+        running_for=timedelta(seconds=max(600.0, 4 * limit)),
+    )
+    session.commit()
+    waiting = already_queued(compute_plan)
+    ids = [i for i in ids if i not in waiting]
+    for run_id in ids:
+        compute_plan(run_id)
+    if ids:
+        log.warning("queued stalled plans again: %s", ids)
     return ids

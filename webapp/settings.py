@@ -12,6 +12,8 @@ from typing import Any, Protocol, cast
 
 from webapp.grading.autograde import GraderConfig
 from webapp.grading.pool import WARM_UP
+from webapp.grading.wellformed import NotebookLimits
+from webapp.services.catalog.rendering import RenderLimits
 from webapp.services.learning.live_sessions import LiveSettings
 from webapp.services.learning.practice import PracticeLimit
 from webapp.services.planning.optimiser import PlanSettings
@@ -35,10 +37,13 @@ class Settings:
     grader: GraderConfig  # GRADER_* (kernel, timeouts, memory, pool, warm-up, sandbox rule)
     grader_workers: int  # GRADER_WORKERS
     grader_lease: timedelta  # GRADER_LEASE_S
+    grader_shutdown_s: float  # GRADER_SHUTDOWN_S
     practice: PracticeLimit  # PRACTICE_RUNS_PER_HOUR
     login_rate_limit: str  # LOGIN_RATE_LIMIT
     live: LiveSettings  # LIVE_* (kernel hosts, token, limits, culling)
     worked_max_bytes: int  # WORKED_OUTPUTS_MAX_BYTES
+    notebook_limits: NotebookLimits  # NOTEBOOK_MAX_CELLS, _SOURCE_BYTES, _OUTPUT_BYTES, _DEPTH
+    render: RenderLimits  # RENDER_MAX_BYTES, RENDER_TIME_LIMIT_S
 
     def plan_for(self, today: date | None = None) -> PlanSettings:
         """The plan settings dated ``today`` (default: today in UTC): a plan depends on the date,
@@ -71,10 +76,26 @@ def from_config(config: Mapping[str, Any]) -> Settings:
         grader=grader_config(config),
         grader_workers=int(config["GRADER_WORKERS"]),
         grader_lease=timedelta(seconds=config["GRADER_LEASE_S"]),
+        grader_shutdown_s=float(config["GRADER_SHUTDOWN_S"]),
         practice=practice_limit(config),
         login_rate_limit=str(config["LOGIN_RATE_LIMIT"]),
         live=live_settings(config),
         worked_max_bytes=int(config["WORKED_OUTPUTS_MAX_BYTES"]),
+        notebook_limits=notebook_limits(config),
+        render=RenderLimits(
+            max_bytes=int(config["RENDER_MAX_BYTES"]),
+            time_limit_s=float(config["RENDER_TIME_LIMIT_S"]),
+        ),
+    )
+
+
+def notebook_limits(config: Mapping[str, Any]) -> NotebookLimits:
+    """The NOTEBOOK_MAX_* keys: the bounds on every notebook that enters the app."""
+    return NotebookLimits(
+        max_cells=int(config["NOTEBOOK_MAX_CELLS"]),
+        max_source_bytes=int(config["NOTEBOOK_MAX_SOURCE_BYTES"]),
+        max_output_bytes=int(config["NOTEBOOK_MAX_OUTPUT_BYTES"]),
+        max_depth=int(config["NOTEBOOK_MAX_DEPTH"]),
     )
 
 

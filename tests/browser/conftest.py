@@ -71,4 +71,6 @@ def log_in(page: Page, email: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # The page it lands on, loaded with its styles and scripts (a busy machine is slow to).
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Log in").click()

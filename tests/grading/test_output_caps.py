@@ -134,6 +134,10 @@ def stdout(text: str) -> dict:
     return message("stream", {"name": "stdout", "text": text})
 
 
+def display(text: str) -> dict:
+    return message("display_data", {"data": {"text/plain": text}, "metadata": {}})
+
+
 def client_for(cells: int, budget: OutputBudget) -> tuple[CappedClient, NotebookNode]:
     nb = notebook(*(code(f"cell_{i}") for i in range(cells)))
     client = CappedClient(nb, budget)
@@ -148,12 +152,20 @@ def test_a_cell_keeps_at_most_its_number_of_outputs():
     client, nb = client_for(1, OutputBudget(100, 3, 1000))
     for i in range(5):
         client.process_message(stdout(f"{i}\n"), nb.cells[0], 0)
-    assert [o.text for o in nb.cells[0].outputs] == [
+        client.process_message(display(f"<{i}>"), nb.cells[0], 0)
+    assert [o.get("text") or o.data["text/plain"] for o in nb.cells[0].outputs] == [
         "0\n",
+        "<0>",
         "1\n",
-        "2\n",
         "[output truncated: the cell produced more than 3 outputs]\n",
     ]
+
+
+def test_text_printed_line_by_line_is_one_output_and_counts_once():
+    client, nb = client_for(1, OutputBudget(100, 3, 1000))
+    for i in range(5):
+        client.process_message(stdout(f"{i}\n"), nb.cells[0], 0)
+    assert [o.text for o in nb.cells[0].outputs] == ["0\n1\n2\n3\n4\n"]
 
 
 def test_a_full_notebook_keeps_only_markers_in_later_cells():
@@ -192,3 +204,23 @@ def test_a_long_error_past_the_cap_is_kept_short():
     kinds = [o.output_type for o in cell.outputs]
     assert kinds == ["stream", "stream", "error"]
     assert len(cell.outputs[2].evalue) == 2000 and len(cell.outputs[2].traceback[0]) < 2300
+
+
+@pytest.mark.sandbox
+def test_text_flushed_in_pieces_is_one_output_as_jupyter_shows_it(grader):
+    pieces = (
+        "import sys, time\n"
+        "for word in ('one ', 'line'):\n"
+        "    print(word, end='', flush=True)\n"
+        "    time.sleep(0.1)  # each piece reaches the grader as a message of its own\n"
+        "print(flush=True)\n"
+        "print('a warning', file=sys.stderr, flush=True)\n"
+        "print('more')"
+    )
+    nb = notebook(code(pieces), autotest("t", "assert True", points=1))
+    cell = grader.grade(nb, nb).feedback.cells[0]
+    assert shown(cell) == [
+        ("stream", "stdout", "one line\n", {}),
+        ("stream", "stderr", "a warning\n", {}),
+        ("stream", "stdout", "more\n", {}),
+    ]

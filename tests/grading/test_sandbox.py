@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.server
+import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -16,7 +18,14 @@ from nbmaker import answer, autotest, notebook
 
 from webapp.grading.cgroups import pids_of_uid
 from webapp.grading.relay import defined_names
-from webapp.grading.sandbox import BACKENDS, UID_FIRST, UID_LAST, probe_backends
+from webapp.grading.sandbox import (
+    BACKENDS,
+    UID_FIRST,
+    UID_LAST,
+    UIDS,
+    Sandbox,
+    probe_backends,
+)
 
 KERNEL_PYTHON = "/opt/skillforge/kernel/bin/python"
 SHOW_UID = "import os\nprint('sandbox-uid', os.getuid())\n"
@@ -203,3 +212,19 @@ def test_grader_still_grades_normally_after_the_attacks(grader):
     nb = notebook(answer("a", "x = 41 + 1"), autotest("attack_tests", "assert x == 42", points=2))
     result = grader.grade(nb, nb)
     assert result.total == 2 and result.cells["attack_tests"].status == "passed"
+
+
+@pytest.mark.sandbox
+def test_what_a_dead_graders_kernels_left_is_removed_when_the_next_starts(grader):
+    root = Path(f"/dev/shm/sfg-sweep-{os.getpid()}")
+    first = Sandbox(grader.backend, KERNEL_PYTHON, run_root=root)
+    live, dead = first.new_slot(), first.new_slot()
+    (dead.work_dir / "answers.py").write_text("secret = 1\n")
+    UIDS.release(dead.uid)  # as when its grader is killed: the kernel frees the uid's lock
+    try:
+        Sandbox(grader.backend, KERNEL_PYTHON, run_root=root)  # the next worker starting
+        assert not dead.conn_dir.exists()
+        assert live.conn_dir.exists()  # a live grader's slot is left alone
+    finally:
+        first.destroy(live, None)
+        shutil.rmtree(root, ignore_errors=True)

@@ -16,3 +16,8 @@ def test_cells_that_would_run_as_formulas_get_an_apostrophe() -> None:
 def test_numbers_and_plain_text_stay_as_they_are() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(["a", "b", "c"], [["-3", 4, "Ana, Silva"]]))))
     assert rows == [["a", "b", "c"], ["-3", "4", "Ana, Silva"]]
+
+
+def test_header_cells_and_tab_or_return_starts_are_guarded_too() -> None:
+    rows = list(csv.reader(io.StringIO(to_csv(["=cmd|' /C calc'!A0", "ok"], [["\tx", "\ry"]]))))
+    assert rows == [["'=cmd|' /C calc'!A0", "ok"], ["'\tx", "'\ry"]]

@@ -26,6 +26,8 @@ PUBLIC = (200, 200, 200, 200, 200)
 ANY_400 = (LOGIN, 400, 400, 400, 400)
 AUTHOR_OR_ADMIN = (LOGIN, 200, 403, 403, 200)
 NO_KERNEL = (LOGIN, 409, 409, 409, 409)
+ADMIN_302 = (LOGIN, 403, 403, 403, 302)
+SIGNED_IN_302 = (LOGIN, 302, 302, 302, 302)
 
 URL = Callable[[Org], str]
 # endpoint -> (method, url builder, expected answers)
@@ -43,6 +45,29 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "admin.import_roster": ("GET", lambda o: "/admin/users/import", ADMIN_ONLY),
     "admin.audit_log": ("GET", lambda o: "/admin/audit", ADMIN_ONLY),
     "admin.grading": ("GET", lambda o: "/admin/grading", ADMIN_ONLY),
+    # A person's life after creation (issue 13): admins only; state changes redirect back.
+    "admin.user": ("GET", lambda o: f"/admin/users/{_spare(o)}", ADMIN_ONLY),
+    "admin.deactivate": ("POST", lambda o: f"/admin/users/{_spare(o)}/deactivate", ADMIN_302),
+    "admin.reactivate": ("POST", lambda o: f"/admin/users/{_spare(o)}/reactivate", ADMIN_302),
+    "admin.reset_link": ("POST", lambda o: f"/admin/users/{_spare(o)}/reset-link", ADMIN_ONLY),
+    "admin.sign_out_user": ("POST", lambda o: f"/admin/users/{_spare(o)}/sign-out", ADMIN_302),
+    "admin.add_membership": ("POST", lambda o: f"/admin/users/{_spare(o)}/teams", ADMIN_302),
+    "admin.remove_membership": (
+        "POST",
+        lambda o: f"/admin/memberships/{_spare_membership(o)}/remove",
+        ADMIN_302,
+    ),
+    "admin.tokens": ("GET", lambda o: "/admin/tokens", ADMIN_ONLY),
+    "admin.revoke_token": ("POST", lambda o: "/admin/tokens/999999/revoke", ADMIN_302),
+    # Anyone's own sessions; a reset link that is not genuine is refused for everyone.
+    "auth.my_sessions": ("GET", lambda o: "/account/sessions", ALL),
+    "auth.end_session": ("POST", lambda o: "/account/sessions/999999/end", SIGNED_IN_302),
+    "auth.sign_out_everywhere": (
+        "POST",
+        lambda o: "/account/sessions/sign-out-everywhere",
+        SIGNED_IN_302,
+    ),
+    "auth.reset_password": ("GET", lambda o: "/reset/not-a-real-token", (400,) * 5),
     "learn.catalog": ("GET", lambda o: "/workshops", ALL),
     "learn.workshop": ("GET", lambda o: f"/workshops/{_tiny(o)}", ALL),
     "learn.notebook": ("GET", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}", ALL),
@@ -92,6 +117,11 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     ),
     # Attempts show raw scores: their author and admins only (managers see levels).
     "learn.submission": ("GET", lambda o: f"/submissions/{_attempt(o)}", AUTHOR_OR_ADMIN),
+    "learn.submission_download": (
+        "GET",
+        lambda o: f"/submissions/{_attempt(o)}/graded.ipynb",
+        AUTHOR_OR_ADMIN,
+    ),
     "learn.submission_status": (
         "GET",
         lambda o: f"/submissions/{_attempt(o)}/status.json",
@@ -169,6 +199,7 @@ def _attempt(org: Org) -> int:
         user_id=org.engineer.id,
         version_id=version.id,
         notebook=version.student,
+        feedback=version.student,
         status="graded",
         score=0,
         max_score=exercise.points,
@@ -243,6 +274,84 @@ def _staffing_requirement(o: Org) -> int:
         db.session.add(req)
         db.session.commit()
     return req.id
+
+
+def _spare(o: Org) -> int:
+    """A user only admins act on in these rows (deactivating a visitor would end the table)."""
+    from tests.factories import make_user
+    from webapp.db import db
+    from webapp.models import User
+
+    user = db.session.query(User).filter_by(email="spare@example.com").one_or_none()
+    if user is None:
+        user = make_user(name="Sam Spare", email="spare@example.com", team=o.team)
+        db.session.commit()
+    return int(user.id)
+
+
+def _spare_membership(o: Org) -> int:
+    from webapp.db import db
+    from webapp.models import TeamMembership
+
+    row = db.session.query(TeamMembership).filter_by(user_id=_spare(o)).first()
+    if row is None:
+        row = TeamMembership(user_id=_spare(o), team_id=o.team.id)
+        db.session.add(row)
+        db.session.commit()
+    return int(row.id)
+
+
+def _plan_run(o: Org) -> int:
+    """A stored plan of the team (solved on its current, empty, data)."""
+    from datetime import UTC, datetime
+
+    from webapp.db import db
+    from webapp.models import PlanRun
+    from webapp.services.planning import plan, runs
+
+    run = db.session.query(PlanRun).filter_by(team_id=o.team.id).first()
+    if run is None:
+        inputs = plan.load_inputs(db.session, [o.team.id])
+        settings = plan.PlanSettings()
+        now = datetime.now(UTC)
+        run = runs.record_solved(
+            db.session,
+            team_id=o.team.id,
+            inputs=inputs,
+            report=plan.solve(inputs, settings),
+            settings=settings,
+            verified_only=False,
+            requested_at=now,
+            now=now,
+        )
+        db.session.commit()
+    return int(run.id)
+
+
+def _training_assignment(o: Org) -> int:
+    """A new workshop assignment of the team's engineer for the team's project, made for each
+    visitor (an allowed visitor's withdrawal deletes the one before)."""
+    from datetime import date
+
+    from tests.staffing_factories import make_skill, make_workshop
+    from webapp.db import db
+    from webapp.models import Skill, TrainingAssignment, Workshop
+
+    skill = db.session.query(Skill).filter_by(code="access-skill").one_or_none()
+    skill = skill or make_skill("access-skill")
+    workshop = db.session.query(Workshop).filter_by(slug="access-workshop").one_or_none()
+    workshop = workshop or make_workshop("access-workshop", skill, 3)
+    row = TrainingAssignment(
+        user_id=o.engineer.id,
+        workshop_id=workshop.id,
+        project_id=_staffing_project(o),
+        skill_id=skill.id,
+        level=3,
+        due_date=date(2030, 1, 1),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return int(row.id)
 
 
 def _staffing_assignment(o: Org) -> int:
@@ -325,18 +434,73 @@ TABLE.update(
             lambda o: f"/staffing/assignments/{_staffing_assignment(o)}/delete",
             (LOGIN, 403, 403, 302, 302),
         ),
+        "staffing.person_capacity": (
+            "GET",
+            lambda o: f"/staffing/people/{o.engineer.id}/capacity",
+            TEAM_MANAGERS,
+        ),
+        # An empty form is bad input: the manager and the admin get it back with the reason.
+        "staffing.save_capacity": (
+            "POST",
+            lambda o: f"/staffing/people/{o.engineer.id}/capacity",
+            (LOGIN, 403, 403, 400, 400),
+        ),
         "staffing.gap_report": ("GET", lambda o: "/staffing/gaps", MANAGERS),
         "staffing.gap_report_csv": ("GET", lambda o: "/staffing/gaps.csv", MANAGERS),
         "staffing.plan": ("GET", lambda o: f"/staffing/teams/{o.team.id}/plan", TEAM_MANAGERS),
-        "staffing.solve_plan": (
+        "staffing.request_plan": (
             "POST",
             lambda o: f"/staffing/teams/{o.team.id}/plan",
-            TEAM_MANAGERS,
+            (LOGIN, 403, 403, 302, 302),
         ),
         "staffing.plan_csv": (
             "GET",
-            lambda o: f"/staffing/teams/{o.team.id}/plan.csv",
+            lambda o: f"/staffing/teams/{o.team.id}/plan.csv?run={_plan_run(o)}",
             TEAM_MANAGERS,
+        ),
+        "staffing.plan_history": (
+            "GET",
+            lambda o: f"/staffing/teams/{o.team.id}/plans",
+            TEAM_MANAGERS,
+        ),
+        "staffing.plan_history_csv": (
+            "GET",
+            lambda o: f"/staffing/teams/{o.team.id}/plans.csv",
+            TEAM_MANAGERS,
+        ),
+        "staffing.past_plan": (
+            "GET",
+            lambda o: f"/staffing/teams/{o.team.id}/plans/{_plan_run(o)}",
+            TEAM_MANAGERS,
+        ),
+        "staffing.compare_plans": (
+            "GET",
+            lambda o: (
+                f"/staffing/teams/{o.team.id}/plans/compare"
+                f"?older={_plan_run(o)}&newer={_plan_run(o)}"
+            ),
+            TEAM_MANAGERS,
+        ),
+        # An empty accept (no line ticked) is refused with a message on the plan page.
+        "staffing.accept_plan": (
+            "POST",
+            lambda o: f"/staffing/teams/{o.team.id}/plans/{_plan_run(o)}/accept",
+            (LOGIN, 403, 403, 302, 302),
+        ),
+        "staffing.training": (
+            "GET",
+            lambda o: f"/staffing/teams/{o.team.id}/training",
+            TEAM_MANAGERS,
+        ),
+        "staffing.training_csv": (
+            "GET",
+            lambda o: f"/staffing/teams/{o.team.id}/training.csv",
+            TEAM_MANAGERS,
+        ),
+        "staffing.withdraw_training": (
+            "POST",
+            lambda o: f"/staffing/training/{_training_assignment(o)}/withdraw",
+            (LOGIN, 403, 403, 302, 302),
         ),
         "staffing.report": ("GET", lambda o: f"/staffing/teams/{o.team.id}/report", TEAM_MANAGERS),
         "staffing.export": ("GET", lambda o: "/staffing/export/requirements.csv", MANAGERS),

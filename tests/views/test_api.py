@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, Org, post_form
-from tests.staffing_factories import give_level, make_project, make_skill
+from tests.staffing_factories import give_level, make_project, make_skill, solved_plan
 from webapp.db import db as _db
 from webapp.models import User
+from webapp.services.errors import InvalidInput
 from webapp.services.people import api_tokens
 
 
@@ -74,8 +77,12 @@ def test_team_matrix_and_plan_follow_team_management(
     assert matrix.status_code == 200
     levels = {e["name"]: e["levels"] for e in matrix.json["engineers"]}
     assert levels["Eve Engineer"] == {"ml": 4}
+    none_yet = client.get(f"/api/teams/{org.team.id}/plan", headers=bearer(org.admin))
+    assert none_yet.status_code == 404  # the API never solves: a worker does
+    run = solved_plan(org.team)
     plan = client.get(f"/api/teams/{org.team.id}/plan", headers=bearer(org.admin))
     assert plan.status_code == 200
+    assert (plan.json["plan_id"], plan.json["current"]) == (run.id, True)
     assert {
         "objective",
         "gap",
@@ -104,7 +111,8 @@ def test_token_page_shows_a_new_token_once_and_revokes_it(
     app: Flask, client: FlaskClient, auth: AuthActions, org: Org
 ) -> None:
     auth.login(org.engineer.email)
-    page = post_form(client, "/account/api-tokens/", {"name": "Power BI"}).get_data(as_text=True)
+    form = {"name": "Power BI", "scopes": ["skills"], "days": "30"}
+    page = post_form(client, "/account/api-tokens/", form).get_data(as_text=True)
     secret = page.split('class="token-secret">')[1].split("<")[0]
     assert secret.startswith("sf_")
     assert secret not in client.get("/account/api-tokens/").get_data(as_text=True)
@@ -128,3 +136,29 @@ def test_openapi_document_describes_every_api_route(client: FlaskClient, app: ob
         if r.endpoint.startswith("api.")
     }
     assert rules == set(doc["paths"])
+
+
+def test_a_token_reads_only_its_scopes_and_stops_when_it_expires(
+    client: FlaskClient, org: Org
+) -> None:
+    now = datetime.now(UTC)
+    made = api_tokens.create_token(
+        _db.session, actor=org.manager, name="gaps only", scopes=["staffing"], days=7, now=now
+    )
+    _db.session.commit()
+    headers = {"Authorization": f"Bearer {made.secret}"}
+    assert client.get("/api/projects/gaps", headers=headers).status_code == 200
+    matrix = client.get(f"/api/teams/{org.team.id}/matrix", headers=headers)
+    assert matrix.status_code == 403
+    assert "create a token with the “skills” scope" in matrix.json["message"]
+    assert made.token.expires_at == now + timedelta(days=7)
+    made.token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    _db.session.commit()
+    assert client.get("/api/projects/gaps", headers=headers).status_code == 401
+
+
+def test_a_token_needs_a_known_scope_and_lifetime(org: Org) -> None:
+    with pytest.raises(InvalidInput, match="Choose what the token may read"):
+        api_tokens.create_token(_db.session, actor=org.manager, name="x", scopes=["payroll"])
+    with pytest.raises(InvalidInput, match="Choose how long the token works: 7 days, 30 days"):
+        api_tokens.create_token(_db.session, actor=org.manager, name="x", days=10000)

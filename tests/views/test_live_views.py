@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -29,6 +31,7 @@ from webapp.db import db as _db
 from webapp.kernels import client as gateway
 from webapp.models import LiveKernel
 from webapp.models import Notebook as NotebookModel
+from webapp.services.learning import live_sessions
 from webapp.services.learning.exercises import exercise_states
 
 pytestmark = pytest.mark.sandbox
@@ -308,3 +311,28 @@ def test_the_admin_grading_page_lists_hosts_and_each_engineers_kernel_with_its_m
     assert page.count("answering") >= 2 and "not answering" not in page
     kernels = page.split('data-testid="live-kernels"')[1]
     assert "Eve Engineer" in kernels and " MB" in kernels
+
+
+def test_running_cells_notes_the_kernels_last_use_without_writing_it_for_every_cell(
+    app: Flask, org: Org, tiny: int
+) -> None:
+    eve = browser(app, org.engineer.email, tiny)
+    eve.start()
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    _db.session.execute(update(LiveKernel).values(last_used_at=long_ago))
+    _db.session.commit()
+
+    def last_use() -> datetime:
+        _db.session.expire_all()
+        return _db.session.scalars(select(LiveKernel.last_used_at)).one()
+
+    assert eve.run("1")[-1]["status"] == "ok"
+    noted = last_use()
+    assert noted > long_ago + timedelta(hours=1)
+    with time_machine.travel(noted + timedelta(seconds=30), tick=False):
+        assert eve.run("2")[-1]["status"] == "ok"
+    assert last_use() == noted
+    later = noted + live_sessions.TOUCH_EVERY + timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert eve.run("3")[-1]["status"] == "ok"
+    assert last_use() == later

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -13,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
-from tests.conftest import AuthActions, Org, csrf_token
+from tests.conftest import AuthActions, FreshContextClient, Org, csrf_token
 from tests.factories import (
     ADD_NOTEBOOK,
     fixture_catalog,
@@ -190,3 +192,49 @@ def test_a_new_databases_submission_never_shows_an_old_ones_cached_feedback(
     page = client.get(f"/submissions/{second}").get_data(as_text=True)
     assert second == first
     assert "second database" in page and "first database" not in page
+
+
+def test_a_first_autosave_racing_a_submit_and_another_tab_loses_nothing(
+    app: Flask, db: object, org: Org
+) -> None:
+    # Three tabs of one engineer on a notebook with no draft yet: two autosave and one submits
+    # at the same moment. Before the draft was one upsert, one of them got a 500 almost always.
+    notebook_id = fixture_catalog()["tiny"]
+    page = f"/workshops/tiny/notebooks/{notebook_id}"
+    tabs = []
+    for _ in range(3):
+        tab = FreshContextClient(app, app.response_class, use_cookies=True)
+        AuthActions(tab).login(org.engineer.email)
+        tabs.append((tab, csrf_token(tab, page)))
+    answers = {"impl_mean": "def mean(xs):\n    return sum(xs) / len(xs)"}
+
+    def autosave(tab: FlaskClient, token: str) -> int:
+        return tab.post(f"{page}/draft", json=answers, headers={"X-CSRFToken": token}).status_code
+
+    def submit(tab: FlaskClient, token: str) -> int:
+        form = {"csrf_token": token, "mode": "final", "answers": json.dumps(answers)}
+        return tab.post(f"{page}/submit", data=form).status_code
+
+    rounds = 6
+    for _ in range(rounds):
+        _db.session.execute(delete(Draft))
+        _db.session.commit()
+        start = threading.Barrier(3)
+
+        def at_once(
+            action: Callable[[FlaskClient, str], int],
+            tab: FlaskClient,
+            token: str,
+            start: threading.Barrier = start,
+        ) -> int:
+            start.wait()
+            return action(tab, token)
+
+        with ThreadPoolExecutor(3) as pool:
+            codes = list(pool.map(at_once, (autosave, autosave, submit), *zip(*tabs, strict=True)))
+        assert codes == [200, 200, 302]
+        _db.session.expire_all()
+        drafts = _db.session.scalars(select(Draft)).all()
+        assert [d.answers for d in drafts] == [answers]
+    assert count_submissions() == rounds
+    queue.flush()

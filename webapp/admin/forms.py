@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -17,7 +24,7 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
     team = StringField("Team (created if new)", validators=[Optional(), Length(max=120)])
     password = PasswordField(
-        "Initial password", validators=[DataRequired(), Length(min=10, max=512)]
+        "Initial password", validators=[DataRequired(), Length(min=12, max=512)]
     )
     submit = SubmitField("Create user")
 
@@ -28,3 +35,16 @@ class RosterForm(FlaskForm):
         validators=[FileRequired(), FileAllowed(["csv"], "Upload a .csv file.")],
     )
     submit = SubmitField("Import")
+
+
+class EditUserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+    submit = SubmitField("Save changes")
+
+
+class MembershipForm(FlaskForm):
+    team = StringField("Team (created if new)", validators=[DataRequired(), Length(max=120)])
+    as_manager = BooleanField("As a manager of the team")
+    submit = SubmitField("Add to the team")

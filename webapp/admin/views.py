@@ -20,6 +20,7 @@ from webapp.services.words import count
 from webapp.settings import settings_of
 from webapp.web.access import me
 from webapp.web.forms import attempt
+from webapp.web.limits import limited
 from webapp.web.uploads import run_import, upload_text
 
 
@@ -56,6 +57,7 @@ def new_user() -> Response | str:
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
+@limited("IMPORT_RATE_LIMIT")
 def import_roster() -> str:
     form = RosterForm()
     imported, errors = None, None
@@ -64,7 +66,7 @@ def import_roster() -> str:
         imported, errors = run_import(lambda: roster.import_roster(db.session, text, actor=me()))
         if imported is not None:
             flash(f"Imported {count(len(imported), 'row')}.", "success")
-    status = 400 if errors else 200
+    status = 400 if errors is not None else 200
     page = render_template("admin/import.html", form=form, imported=imported, errors=errors)
     return page if status == 200 else (page, status)  # type: ignore[return-value]
 
@@ -99,10 +101,13 @@ def catalog_sync() -> Response:
     if not FlaskForm().validate_on_submit():
         flash("The form expired; press Sync now again.", "warning")
         return redirect(url_for("admin.catalog_admin"))
-    result = sync.sync_catalog(db.session, settings_of(current_app).courses_path, actor=me())
+    settings = settings_of(current_app)
+    result = sync.sync_catalog(
+        db.session, settings.courses_path, actor=me(), limits=settings.notebook_limits
+    )
     db.session.commit()
-    if result.counts.worked_queued:
-        jobs.make_worked_examples()
+    if result.counts.worked_queued and not jobs.enqueue(jobs.make_worked_examples):
+        flash(jobs.QUEUE_AWAY, "warning")
     if result.ok:
         flash(result.summary + _worked_note(result.counts.worked_queued), "success")
     else:
@@ -118,8 +123,8 @@ def catalog_worked_examples() -> Response:
         return redirect(url_for("admin.catalog_admin"))
     queued = worked.make_again(db.session, actor=me(), now=datetime.now(UTC))
     db.session.commit()
-    if queued:
-        jobs.make_worked_examples()
+    if queued and not jobs.enqueue(jobs.make_worked_examples):
+        flash(jobs.QUEUE_AWAY, "warning")
     flash(_worked_note(len(queued)).strip() or "Every notebook's outputs are being made.", "info")
     return redirect(url_for("admin.catalog_admin") + "#worked-examples")
 

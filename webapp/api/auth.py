@@ -20,11 +20,23 @@ def user_from_token(_request: object) -> User | None:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    user = api_tokens.authenticate(db.session, secret.strip())
-    if user is not None:
-        db.session.commit()  # keeps last_used_at; nothing else is pending this early
-        g.api_user_id = user.id
+    found = api_tokens.authenticate_token(db.session, secret.strip())
+    if found is None:
+        return None
+    token, user = found
+    db.session.commit()  # keeps last_used_at; nothing else is pending this early
+    g.api_user_id, g.api_scopes = user.id, set(token.scopes or api_tokens.SCOPES)
     return user
+
+
+def require_scope(scope: str) -> None:
+    """403, naming the scope, unless the request's token was made to read it."""
+    if scope not in g.get("api_scopes", set()):
+        abort(
+            403,
+            f"This token may not read {api_tokens.SCOPES[scope].lower()}: create a token "
+            f"with the “{scope}” scope on the API tokens page.",
+        )
 
 
 @bp.record_once

@@ -11,15 +11,23 @@ from webapp.db import db
 from webapp.services.people import api_tokens
 from webapp.web.access import me
 from webapp.web.forms import EmptyForm, attempt
+from webapp.web.limits import limited
 
 
 @tokens_bp.route("/", methods=["GET", "POST"])
+@limited("TOKEN_RATE_LIMIT")
 def index() -> str:
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
         created = attempt(
-            lambda: api_tokens.create_token(db.session, actor=me(), name=form.name.data or "")
+            lambda: api_tokens.create_token(
+                db.session,
+                actor=me(),
+                name=form.name.data or "",
+                scopes=form.scopes.data or [],
+                days=int(form.days.data or 0),
+            )
         )
         if created is not None:
             secret = created.secret
@@ -30,6 +38,7 @@ def index() -> str:
         revoke=EmptyForm(),
         secret=secret,
         tokens=api_tokens.list_tokens(db.session, me().id),
+        scopes=api_tokens.SCOPES,
     )
 
 

@@ -14,10 +14,12 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 
 from webapp.api import bp
+from webapp.api.auth import require_scope
 from webapp.db import db
 from webapp.services.access import policy
+from webapp.services.errors import NotFound
 from webapp.services.learning import engineer_view, overview
-from webapp.services.planning import plan
+from webapp.services.planning import runs
 from webapp.services.skills import pages
 from webapp.services.staffing import gaps, records
 from webapp.services.staffing.gaps import RequirementGap
@@ -46,6 +48,7 @@ def teams() -> Response:
 
 @bp.route("/teams/<int:team_id>/matrix")
 def team_matrix(team_id: int) -> Response:
+    require_scope("skills")
     _managers_only()
     require_team_view(team_id)
     settings = settings_of(current_app)
@@ -104,6 +107,7 @@ def _gap_json(g: RequirementGap) -> dict[str, Any]:
 
 @bp.route("/projects/gaps")
 def all_gaps() -> Response:
+    require_scope("staffing")
     _managers_only()
     rows = gaps.gaps(db.session, viewer=me(), team_ids=policy.team_scope(db.session, me()))
     return jsonify(requirements=[_gap_json(g) for g in rows])
@@ -111,6 +115,7 @@ def all_gaps() -> Response:
 
 @bp.route("/projects/<int:project_id>/gaps")
 def project_gaps(project_id: int) -> Response:
+    require_scope("staffing")
     _managers_only()
     project = records.get_project(db.session, project_id, me())
     rows = gaps.gaps(db.session, viewer=me(), project_ids=[project.id])
@@ -121,19 +126,21 @@ def project_gaps(project_id: int) -> Response:
 
 @bp.route("/teams/<int:team_id>/plan")
 def team_plan(team_id: int) -> Response:
-    """The team's plan: the cached one for the current data, else solved now (time-limited)."""
+    """The team's newest stored plan (plans are computed by a worker, never by this request)."""
+    require_scope("plans")
     _managers_only()
     require_team_view(team_id)
-    settings = settings_of(current_app)
-    _, report = plan.cached_or_solve(
-        db.session,
-        team_id,
-        settings.plan_for(),
-        solve_now=True,
-        what_if_time_s=settings.plan_what_if_s,
-    )
-    assert report is not None
+    run = runs.latest(db.session, team_id)
+    if run is None:
+        raise NotFound(
+            "No plan has been computed for this team yet: compute one on the team's plan page "
+            "or with `skillforge staffing plan --team`."
+        )
+    report = runs.report_of(run)
     body = report.plan.to_json()
+    body["plan_id"] = run.id
+    body["current"] = runs.is_current(db.session, run)
+    body["verified_only"] = run.verified_only
     body["explanations"] = [line.sentence for line in report.lines]
     body["unfilled_explanations"] = [u.sentence for u in report.unfilled]
     body["workshop_impact"] = [
@@ -156,6 +163,7 @@ def team_plan(team_id: int) -> Response:
 def engineer_progress(user_id: int) -> Response:
     """What the engineer's skill page shows the caller; scores and attempts only to the engineer
     themself and admins, as on the pages."""
+    require_scope("skills")
     require_engineer_view(user_id)
     view = engineer_view.load(
         db.session, user_id, now=datetime.now(UTC), settings=settings_of(current_app).estimates

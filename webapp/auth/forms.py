@@ -16,9 +16,18 @@ class LoginForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=512)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=512)])
     confirm = PasswordField(
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("new", "The passwords differ.")],
     )
     submit = SubmitField("Change password")
+
+
+class ResetPasswordForm(FlaskForm):
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=512)])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new", "The passwords differ.")],
+    )
+    submit = SubmitField("Set my password")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from webapp.cli.courses import courses_cli
+from webapp.cli.database import db_cli
 from webapp.cli.grade import grade_command
 from webapp.cli.kernels import kernels_cli
 from webapp.cli.server import serve_command, worker_command
@@ -25,5 +26,6 @@ def register_commands(app: Flask) -> None:
         grade_command,
         kernels_cli,
         staffing_cli,
+        db_cli,  # in place of Flask-Migrate's own ``db``: the same, downgrade asks for --yes
     ):
         app.cli.add_command(command)

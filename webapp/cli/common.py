@@ -17,10 +17,17 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def sync_courses(path: Path | None = None) -> sync.SyncResult:
-    """Sync courses/ (taxonomy, workshops, notebooks) and commit; fails listing every problem."""
+def sync_courses(path: Path | None = None, *, archive_all: bool = False) -> sync.SyncResult:
+    """Sync courses/ (taxonomy, workshops, notebooks) and commit; fails listing every problem.
+    A folder without workshops archives every live one only with ``archive_all``."""
     root = path or settings_of(current_app).courses_path
-    result = sync.sync_catalog(db.session, root, actor=None)
+    result = sync.sync_catalog(
+        db.session,
+        root,
+        actor=None,
+        limits=settings_of(current_app).notebook_limits,
+        archive_all=archive_all,
+    )
     db.session.commit()  # the catalog, or on failure only the log of the attempt
     if result.counts.worked_queued:
         jobs.make_worked_examples()  # a grading worker makes the outputs of worked examples

@@ -27,10 +27,15 @@ courses_cli = click.Group("courses", help="Publish and check the workshop catalo
 
 @courses_cli.command("sync")
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--archive-all",
+    is_flag=True,
+    help="Let a folder without any workshop archive every live one (refused otherwise).",
+)
 @with_appcontext
-def courses_sync_command(path: Path | None) -> None:
+def courses_sync_command(path: Path | None, archive_all: bool) -> None:
     """Validate PATH (default: the courses folder) and publish all of it, or nothing."""
-    result = sync_courses(path)
+    result = sync_courses(path, archive_all=archive_all)
     click.echo(result.summary)
 
 
@@ -81,7 +86,7 @@ def courses_outputs_command(slugs: tuple[str, ...], again: bool) -> None:
 def courses_check_command(slug: str | None, wrong_answers: Path | None) -> None:
     """Grade every notebook's solution (must score full) and student version (must score 0)."""
     settings = settings_of(current_app)
-    source, problems = catalog_source.load_catalog(settings.courses_path)
+    source, problems = catalog_source.load_catalog(settings.courses_path, settings.notebook_limits)
     if source is None:
         fail(
             "The courses do not validate; run `flask courses sync` to see why:\n  "

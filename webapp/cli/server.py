@@ -24,7 +24,14 @@ from webapp.settings import settings_of
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes (one a core).")
+@click.option(
+    "--threads",
+    default=32,
+    show_default=True,
+    type=int,
+    help="Threads a process: each running cell holds one while its outputs stream.",
+)
 @click.option(
     "--grading/--no-grading",
     default=True,
@@ -38,7 +45,9 @@ from webapp.settings import settings_of
     help="Also run the kernel host of live notebooks when LIVE_KERNEL_HOSTS names this machine.",
 )
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, grading: bool, live: bool) -> None:
+def serve_command(
+    host: str, port: int, workers: int, threads: int, grading: bool, live: bool
+) -> None:
     """Run Skillforge with gunicorn, plus a grading worker and a kernel host (see
     docs/deployment.md for production)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -59,7 +68,7 @@ def serve_command(host: str, port: int, workers: int, grading: bool, live: bool)
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             # Each worker opens its own database connections, never the master's.
             self.cfg.set("post_fork", lambda _server, _worker: engine.dispose(close=False))
@@ -113,7 +122,13 @@ def run_worker(app: Flask, workers: int) -> None:
         f"Grading worker ready: sandbox {probe.backend}, {count(workers, 'thread')}, "
         f"queue {type(queue.storage).__name__}"
     )
+    consumer = queue.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        graceful_signal="TERM",  # what systemd, Docker and Kubernetes send to stop a service
+        shutdown_timeout=settings_of(app).grader_shutdown_s,
+    )
     try:
-        queue.create_consumer(workers=workers, worker_type="thread").run()
+        consumer.run()  # on SIGTERM: no new jobs; the running ones finish or are handed back
     finally:
         tasks.close_grader()

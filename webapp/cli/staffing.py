@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -16,7 +17,8 @@ from sqlalchemy import select
 from webapp.cli.common import fail
 from webapp.db import db
 from webapp.models import Team
-from webapp.services.planning import plan
+from webapp.services.planning import plan, runs
+from webapp.services.words import count
 from webapp.settings import settings_of
 
 staffing_cli = click.Group("staffing", help="Staffing plans.")
@@ -32,26 +34,40 @@ staffing_cli = click.Group("staffing", help="Staffing plans.")
     help="Solve each team's engineers against its own projects (for organisations too large "
     "to solve as one model).",
 )
+@click.option(
+    "--verified-only", is_flag=True, help="Plan on verified levels only (claims are ignored)."
+)
 @with_appcontext
 def staffing_plan_command(
-    team: str | None, as_json: bool, time_limit: float | None, per_team: bool
+    team: str | None,
+    as_json: bool,
+    time_limit: float | None,
+    per_team: bool,
+    verified_only: bool,
 ) -> None:
-    """Solve the training plan that closes the staffing gaps, and print it."""
+    """Solve the training plan that closes the staffing gaps, and print it.
+
+    A team's plan (``--team``, or each team's with ``--per-team``) is kept as the team's newest
+    plan, so its plan page shows it and its lines can be accepted there."""
     team_ids = None if team is None else [_team_id(team)]
     settings = settings_of(current_app).plan_for()
     if time_limit is not None:
         settings = dataclasses.replace(settings, time_limit_s=time_limit)
     if per_team and team is None:
-        _plan_per_team(settings, as_json)
+        _plan_per_team(settings, as_json, verified_only)
         return
-    inputs = plan.load_inputs(db.session, team_ids)
+    started = datetime.now(UTC)
+    inputs = plan.load_inputs(db.session, team_ids, verified_only=verified_only)
     click.echo(
-        f"Solving for {len(inputs.engineers)} engineers and {len(inputs.requirements)} "
-        f"requirements (at most {settings.time_limit_s:g} s)...",
+        f"Solving for {count(len(inputs.engineers), 'engineer')} and "
+        f"{count(len(inputs.requirements), 'requirement')} "
+        f"(at most {settings.time_limit_s:g} s)...",
         err=True,
     )
     with _Ticker():
         report = plan.solve(inputs, settings, what_ifs=False)
+    if team_ids is not None:
+        _keep(team_ids[0], inputs, report, settings, verified_only, started)
     if as_json:
         body = report.plan.to_json()
         body["explanations"] = [line.sentence for line in report.lines]
@@ -68,14 +84,38 @@ def staffing_plan_command(
         click.echo(f"  {gap.sentence}")
 
 
-def _plan_per_team(settings: plan.PlanSettings, as_json: bool) -> None:
+def _keep(
+    team_id: int,
+    inputs: plan.PlanInputs,
+    report: plan.PlanReport,
+    settings: plan.PlanSettings,
+    verified_only: bool,
+    started: datetime,
+) -> None:
+    runs.record_solved(
+        db.session,
+        team_id=team_id,
+        inputs=inputs,
+        report=report,
+        settings=settings,
+        verified_only=verified_only,
+        requested_at=started,
+        now=datetime.now(UTC),
+    )
+    db.session.commit()
+
+
+def _plan_per_team(settings: plan.PlanSettings, as_json: bool, verified_only: bool) -> None:
     reports = []
     team_ids = plan.team_ids_with_requirements(db.session)
-    click.echo(f"Solving {len(team_ids)} teams one by one...", err=True)
+    click.echo(f"Solving {count(len(team_ids), 'team')} one by one...", err=True)
     with _Ticker():
         for tid in team_ids:
-            inputs = plan.load_inputs(db.session, [tid])
-            reports.append((tid, plan.solve(inputs, settings, what_ifs=False)))
+            started = datetime.now(UTC)
+            inputs = plan.load_inputs(db.session, [tid], verified_only=verified_only)
+            report = plan.solve(inputs, settings, what_ifs=False)
+            _keep(tid, inputs, report, settings, verified_only, started)
+            reports.append((tid, report))
     body = plan.combine(reports)
     if as_json:
         click.echo(json.dumps(body, indent=2))

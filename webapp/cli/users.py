@@ -1,19 +1,25 @@
-"""``users``: creating accounts and importing a roster CSV."""
+"""``users``: creating accounts, importing a roster CSV, roles, deactivation and reset links."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import click
+from flask import current_app, url_for
 from flask.cli import with_appcontext
 
 from webapp.cli.common import fail
 from webapp.db import db
+from webapp.models import User
 from webapp.services.errors import DomainError, RowErrors
-from webapp.services.people import accounts, roster
+from webapp.services.people import accounts, lifecycle, roster
 from webapp.services.words import count
 
-users_cli = click.Group("users", help="Create users and import rosters.")
+users_cli = click.Group(
+    "users", help="Create users, import rosters, change roles, deactivate, make reset links."
+)
 
 
 @users_cli.command("create")
@@ -48,7 +54,8 @@ def create_user_command(
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
 def import_roster_command(csv_file: Any) -> None:
-    """Import a roster CSV (email, name, team, role): every row, or none when any is bad."""
+    """Import a roster CSV (email, name, team, role; optionally availability_pct,
+    learning_hours_per_week, holidays): every row, or none when any is bad."""
     try:
         results = roster.import_roster(db.session, csv_file.read(), actor=None)
     except RowErrors as exc:
@@ -66,3 +73,90 @@ def import_roster_command(csv_file: Any) -> None:
     )
     for r in created:
         click.echo(f"  {r.email:<40} initial password: {r.initial_password}")
+
+
+def _person(email: str) -> User:
+    user = accounts.find_by_email(db.session, email)
+    if user is None:
+        fail(f"No user has the email {email}; `skillforge users create` makes one.")
+    assert user is not None
+    return user
+
+
+def _run(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    db.session.commit()
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["engineer", "manager", "admin"]))
+@with_appcontext
+def set_role_command(email: str, role: str) -> None:
+    """Change a user's role (ends their sessions; the last active admin keeps the role)."""
+    user = _person(email)
+    _run(
+        lambda: lifecycle.update_user(
+            db.session,
+            actor=None,
+            user_id=user.id,
+            display_name=user.display_name,
+            email=user.email,
+            role=role,
+            now=datetime.now(UTC),
+        )
+    )
+    click.echo(f"{user.email} is now {role}.")
+
+
+def _set_active(email: str, active: bool) -> None:
+    user = _person(email)
+    _run(
+        lambda: lifecycle.set_active(
+            db.session, actor=None, user_id=user.id, active=active, now=datetime.now(UTC)
+        )
+    )
+    click.echo(f"{'Reactivated' if active else 'Deactivated'} {user.email}.")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def deactivate_command(email: str) -> None:
+    """Deactivate a user: ends their sessions, revokes their API tokens, keeps their history."""
+    _set_active(email, False)
+
+
+@users_cli.command("reactivate")
+@click.argument("email")
+@with_appcontext
+def reactivate_command(email: str) -> None:
+    """Let a deactivated user log in again."""
+    _set_active(email, True)
+
+
+@users_cli.command("reset-link")
+@click.argument("email")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="The address people open the app at.",
+)
+@with_appcontext
+def reset_link_command(email: str, base_url: str) -> None:
+    """Print a one-time password reset link for a user (it expires; send it to them)."""
+    user = _person(email)
+    made: list[str] = []
+    secret = str(current_app.config["SECRET_KEY"])
+    _run(
+        lambda: made.append(
+            lifecycle.reset_token(db.session, actor=None, user_id=user.id, secret=secret)[1]
+        )
+    )
+    with current_app.test_request_context(base_url=base_url):
+        click.echo(url_for("auth.reset_password", token=made[0], _external=True))

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,14 @@ CPU_PERIOD_US = 100_000
 
 def pids_of_uid(uid: int) -> list[int]:
     """Live processes whose real, effective or saved uid is ``uid``."""
-    found = []
+    return pids_by_uid({uid})[uid]
+
+
+def pids_by_uid(uids: Collection[int]) -> dict[int, list[int]]:
+    """Each of ``uids`` with its live processes (real, effective or saved uid), from one pass over
+    /proc (a host's status asks for every kernel's at once)."""
+    wanted = {str(uid): uid for uid in uids}
+    found: dict[int, list[int]] = {uid: [] for uid in uids}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -30,8 +38,8 @@ def pids_of_uid(uid: int) -> list[int]:
             with open(f"/proc/{entry.name}/status") as handle:
                 for line in handle:
                     if line.startswith("Uid:"):
-                        if str(uid) in line.split()[1:4]:
-                            found.append(int(entry.name))
+                        for uid in {wanted[u] for u in line.split()[1:4] if u in wanted}:
+                            found[uid].append(int(entry.name))
                         break
         except OSError:
             continue
@@ -115,6 +123,10 @@ class CgroupManager:
             return cls(1, bases, cpu=cpu)
         log.info("cgroup cpu controller not writable (%s); kernels share the CPU freely", cpu)
         return cls(1, bases)
+
+    def groups_named(self, name: str) -> list[Path]:
+        """The kernel cgroups of that name that exist (those ``create`` made)."""
+        return [base / name for base in self.bases if (base / name).is_dir()]
 
     def create(self, name: str, limits: Limits) -> list[Path]:
         memory = str(limits.memory_mb * MB)

@@ -114,8 +114,9 @@ class OutputBudget:
         self._total = 0
         self._full: str | None = None  # why every later cell keeps nothing but essentials
 
-    def admit(self, cell_index: int, msg_type: str, size: int) -> bool:
+    def admit(self, cell_index: int, msg_type: str, size: int, *, new_output: bool = True) -> bool:
         """Charge a message of ``size`` if it fits; ``truncated`` then says why it did not.
+        ``new_output`` is False for text that joins the cell's last output (same stream).
 
         Once a message of a cell does not fit, no later one of that cell does (output stays in
         order); once the notebook is full, no later cell keeps any output.
@@ -123,10 +124,11 @@ class OutputBudget:
         usage = self._cells.setdefault(cell_index, _CellUsage())
         if usage.truncated:
             return False
-        usage.truncated = self._full or self._over(usage, size, msg_type in OUTPUT_MESSAGES)
+        makes_output = new_output and msg_type in OUTPUT_MESSAGES
+        usage.truncated = self._full or self._over(usage, size, makes_output)
         if usage.truncated:
             return False
-        self.charge(cell_index, size, msg_type in OUTPUT_MESSAGES)
+        self.charge(cell_index, size, makes_output)
         return True
 
     def _over(self, usage: _CellUsage, size: int, makes_output: bool) -> str | None:
@@ -189,13 +191,42 @@ class CappedClient(NotebookClient):
         if msg_type in FREE_MESSAGES:
             return super().process_message(msg, cell, cell_index)
         budget = self.budget
-        if budget.admit(cell_index, msg_type, message_size(msg, budget.cell_chars)):
+        size = message_size(msg, budget.cell_chars)
+        if budget.admit(cell_index, msg_type, size, new_output=not self._joins(cell.outputs, msg)):
             return super().process_message(msg, cell, cell_index)
         if budget.first_drop(cell_index):
             self._cut(msg, cell, cell_index)
         if budget.keep_essential(cell_index, msg_type):
             return super().process_message(_shortened(msg), cell, cell_index)
         return None
+
+    def output(
+        self,
+        outs: list[NotebookNode],
+        msg: dict[str, Any],
+        display_id: str | None,
+        cell_index: int,
+    ) -> NotebookNode | None:
+        """As nbclient, except that text streamed to where the cell's last output went joins it,
+        as Jupyter shows it: a ``print`` flushed in two pieces on a busy machine is one output."""
+        if self._joins(outs, msg):
+            outs[-1]["text"] += msg["content"]["text"]
+            return outs[-1]
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _joins(self, outs: list[NotebookNode], msg: dict[str, Any]) -> bool:
+        """Whether ``msg`` is text for the stream the cell's last output already shows."""
+        content = msg.get("content") or {}
+        last = outs[-1] if outs else None
+        return (
+            msg["msg_type"] == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == content.get("name")
+            and isinstance(content.get("text"), str)
+            and not self.clear_before_next_output
+            and not self.output_hook_stack[str((msg.get("parent_header") or {}).get("msg_id"))]
+        )
 
     def _cut(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> None:
         """Keep the head of the stream message that crossed the cap, then add the marker."""

@@ -14,8 +14,10 @@ import nbformat
 from nbformat import NotebookNode
 
 from webapp.grading.wellformed import (
-    MAX_DEPTH,
+    DEFAULT_LIMITS,
+    NotebookLimits,
     is_number,
+    size_problem,
     too_deep,
 )
 
@@ -163,31 +165,36 @@ def has_region(source: str, begin: str) -> bool:
 # --- reading and validating -----------------------------------------------------------------------
 
 
-def read_notebook(data: str | bytes) -> NotebookNode:
-    """Parse and validate an .ipynb document (upgraded to nbformat 4).
+def read_notebook(data: str | bytes, limits: NotebookLimits = DEFAULT_LIMITS) -> NotebookNode:
+    """Parse and validate an .ipynb document (upgraded to nbformat 4), held to ``limits``.
 
     Raises InvalidNotebook("not JSON: ...") or InvalidNotebook("not a valid notebook: ..."), the
-    latter also for a document nested more than MAX_DEPTH levels deep (checked before parsing:
-    the JSON parser and nbformat's validator recurse once per level).
+    latter also for a document nested deeper than ``limits.max_depth``; and InvalidNotebook
+    saying what to do for one over ``limits``' sizes. Linear in the file's size, and the checks
+    run cheapest first: the cell count right after parsing (the parser refuses thousands of
+    levels of nesting by itself), then the cells' sizes and the depth in one pass each, and only
+    then nbformat's validation, which recurses once per level and takes seconds on a notebook of
+    many thousand cells.
     """
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidNotebook(f"not JSON: the file is not UTF-8 text ({exc.reason})") from exc
-    where = too_deep(data)
-    if where is not None:
-        raise InvalidNotebook(
-            f"not a valid notebook: {where} is nested more than {MAX_DEPTH} levels deep, which no "
-            "notebook needs. Clear its outputs and metadata (or copy your work into a fresh "
-            "notebook) and try again."
-        )
     try:
         parsed = json.loads(data)
+    except RecursionError:
+        raise _too_deep(too_deep(data, limits.max_depth) or "the file", limits) from None
     except ValueError as exc:
         raise InvalidNotebook(f"not JSON: {exc}") from exc
     if not isinstance(parsed, dict) or "nbformat" not in parsed:
         raise InvalidNotebook("not a valid notebook: no 'nbformat' version field")
+    too_large = size_problem(parsed, limits)
+    if too_large is not None:
+        raise InvalidNotebook(too_large)
+    where = too_deep(data, limits.max_depth)
+    if where is not None:
+        raise _too_deep(where, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat repairs missing cell ids, with a warning
@@ -196,6 +203,14 @@ def read_notebook(data: str | bytes) -> NotebookNode:
     except Exception as exc:  # nbformat raises many types (ValidationError, KeyError, ...)
         raise InvalidNotebook(f"not a valid notebook: {_short(exc)}") from exc
     return nb
+
+
+def _too_deep(where: str, limits: NotebookLimits) -> InvalidNotebook:
+    return InvalidNotebook(
+        f"not a valid notebook: {where} is nested more than {limits.max_depth} levels deep, which "
+        "no notebook needs. Clear its outputs and metadata (or copy your work into a fresh "
+        "notebook) and try again."
+    )
 
 
 def _short(exc: Exception) -> str:

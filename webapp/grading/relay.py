@@ -37,6 +37,7 @@ TRUSTED_SOURCE = (HERE / "kernel_trusted.py").read_text(encoding="utf-8")
 MAX_MESSAGE = 64 * 1024 * 1024  # characters of one base64 message from the submission
 INTERRUPT_GRACE_S = 3.0
 POLL_S = 0.5
+BOOTSTRAP_MIN_S, BOOTSTRAP_MAX_S = 10.0, 30.0  # for the answers' kernel to start serving checks
 
 
 @dataclass(frozen=True)
@@ -386,7 +387,10 @@ class Relay:
             await self.student_ready.wait()
             self.cell_deadline = time.monotonic() + self.cell_timeout  # the wait was not the cell's
             self.student = Channel(self.student_kernel, student_bootstrap(self.plan["classes"]))
-            state, _ = await self.student.next(time.monotonic() + 30)
+            # A healthy kernel answers in well under a second; one the answers broke (builtins
+            # replaced, a stuck thread) is given the test cell's own time, at least a grace.
+            wait = min(BOOTSTRAP_MAX_S, max(BOOTSTRAP_MIN_S, self.cell_timeout))
+            state, _ = await self.student.next(time.monotonic() + wait)
             if state != "input":
                 self.student_gone = "the answers' kernel could not serve the checks"
                 return None

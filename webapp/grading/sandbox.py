@@ -97,6 +97,14 @@ class UidAllocator:
         self._held[uid] = fd
         return True
 
+    def hold(self, uid: int) -> bool:
+        """Take this uid if no one holds it (a live grader would); False otherwise."""
+        with self._lock:
+            if uid not in self._range or uid in self._held:
+                return False
+            self._dir.mkdir(mode=0o700, exist_ok=True)
+            return self._try_lock(uid)
+
     def release(self, uid: int) -> None:
         with self._lock:
             fd = self._held.pop(uid, None)
@@ -137,6 +145,32 @@ class Sandbox:
         self.cgroup = CgroupManager.detect()
         if backend != UNSANDBOXED:
             self._install_launcher()
+        self.sweep()
+
+    def sweep(self) -> int:
+        """Remove what the kernels of a grader that died left here (their folders, processes
+        and cgroups), and say how many slots that was. A slot folder is named by its uid, and a
+        uid whose lock no one holds has no live owner."""
+        swept = 0
+        for path in sorted(self.run_root.iterdir()):
+            uid_text, dash, _ = path.name.partition("-")
+            if not dash or not uid_text.isdigit() or not UIDS.hold(int(uid_text)):
+                continue
+            uid = int(uid_text)
+            try:
+                if self.backend != UNSANDBOXED:
+                    kill_uid(uid)
+                if self.cgroup:
+                    for group in self.cgroup.groups_named(path.name):
+                        self.cgroup.kill(group)
+                        self.cgroup.remove(group)
+                shutil.rmtree(path, ignore_errors=True)
+                swept += 1
+            finally:
+                UIDS.release(uid)
+        if swept:
+            log.warning("removed %d sandbox slots left by a grader that stopped", swept)
+        return swept
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -145,17 +179,23 @@ class Sandbox:
 
         self.lib_dir.mkdir(exist_ok=True)
         os.chmod(self.lib_dir, 0o755)  # noqa: S103 - the launcher must be readable by kernels
-        shutil.copyfile(LAUNCHER, self.lib_dir / "sbx_exec.py")
+        # Each file is written aside and moved into place: a grader on the same machine may be
+        # starting a kernel from this folder at this moment, and must never read half a file.
+        part = self.lib_dir / f".sbx_exec.py.{os.getpid()}"
+        shutil.copyfile(LAUNCHER, part)
+        os.chmod(part, 0o644)
+        os.replace(part, self.lib_dir / "sbx_exec.py")
         write_filters(self.lib_dir)
         for path in self.lib_dir.iterdir():
-            os.chmod(path, 0o644)
+            if not path.name.startswith("."):
+                os.chmod(path, 0o644)
 
     def new_slot(self) -> Slot:
         """Allocate a uid and create its directories (owned by the uid) and cgroups."""
         uid = UIDS.acquire()
         if self.backend != UNSANDBOXED:
             kill_uid(uid)  # leftovers of a grader process that died without cleaning up
-        conn = self.run_root / uuid.uuid4().hex[:12]
+        conn = self.run_root / f"{uid}-{uuid.uuid4().hex[:12]}"  # the uid: see sweep()
         slot = Slot(uid, conn)
         for path in (conn, slot.work_dir, slot.home_dir):
             path.mkdir(mode=0o700)

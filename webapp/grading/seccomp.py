@@ -8,6 +8,7 @@ AF_UNIX (ZMQ ipc) and AF_NETLINK (libzmq aborts if it cannot enumerate interface
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from pathlib import Path
 
@@ -86,5 +87,7 @@ def write_filters(directory: Path) -> None:
         ("seccomp-ns.bpf", _base_filter()),
         ("seccomp-nonet.bpf", _no_network(_base_filter())),
     ):
-        with open(directory / name, "wb") as handle:
+        part = directory / f".{name}.{os.getpid()}"
+        with open(part, "wb") as handle:
             filt.export_bpf(handle)
+        os.replace(part, directory / name)  # a kernel starting meanwhile reads a whole file

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import threading
 import time
 import uuid
@@ -95,15 +96,22 @@ class GatewayClient:
         self._request("POST", f"/api/kernels/{kernel_id}/interrupt")
 
     def restart(self, kernel_id: str) -> None:
+        """Restart the kernel; this process's next cell for it opens a new websocket.
+
+        The kept websocket's ZMQ sockets reconnect to the new kernel by themselves, but its iopub
+        subscription may rejoin only after a cell sent at once has begun publishing, and those
+        outputs would be lost. A new websocket opens once the host has seen iopub flow ("nudge").
+        """
         self._request("POST", f"/api/kernels/{kernel_id}/restart")
+        self._retire(kernel_id)
 
     def shutdown(self, kernel_id: str) -> None:
         with contextlib.suppress(KernelGone):
             self._request("DELETE", f"/api/kernels/{kernel_id}")
 
-    def status(self) -> dict[str, Any]:
+    def status(self, timeout: float = 5) -> dict[str, Any]:
         """The host's pool and kernels with their memory (``/api/skillforge/host``)."""
-        return dict(self._request("GET", "/api/skillforge/host", timeout=5).json())
+        return dict(self._request("GET", "/api/skillforge/host", timeout=timeout).json())
 
     def execute(
         self, kernel_id: str, code: str, *, max_seconds: float = 600
@@ -117,13 +125,18 @@ class GatewayClient:
         """
         channel = self._channel(kernel_id)
         with channel.lock:
+            if channel.stale or not channel.still_open():
+                channel = self._reconnect(kernel_id, channel)
             try:
                 channel.send_execute(code)
             except (OSError, websocket.WebSocketException):
                 channel = self._reconnect(kernel_id, channel)
                 channel.send_execute(code)
             try:
-                yield from channel.replies(max_seconds)
+                for msg in channel.replies(max_seconds):
+                    if msg["msg_type"] == "kernel_restarted":
+                        channel.stale = True  # as after restart()
+                    yield msg
             except HostUnavailable:
                 self._drop(kernel_id, channel)
                 self.kernel(kernel_id)  # KernelGone when that is why the connection closed
@@ -133,6 +146,8 @@ class GatewayClient:
         key = (self.host.url, kernel_id)
         with _channels_lock:
             channel = _channels.get(key)
+            if channel is not None:
+                _channels.move_to_end(key)  # the least recently used are closed first
         if channel is not None:
             return channel
         self.kernel(kernel_id)  # a clear KernelGone rather than a websocket error
@@ -143,7 +158,7 @@ class GatewayClient:
             idle = [k for k, c in _channels.items() if not c.lock.locked()]
             stale = [_channels.pop(k) for k in idle[: max(0, len(_channels) - MAX_CHANNELS)]]
         for old in stale:
-            old.close()  # the least recently opened: reopened when next needed
+            old.close()  # the least recently used: reopened when next needed
         if kept is not channel:
             channel.close()
         return kept
@@ -152,6 +167,7 @@ class GatewayClient:
         self._drop(kernel_id, stale)
         self.kernel(kernel_id)
         stale.ws = self._connect(kernel_id)
+        stale.stale = False
         with _channels_lock:
             _channels[(self.host.url, kernel_id)] = stale
         return stale
@@ -161,6 +177,13 @@ class GatewayClient:
             if _channels.get((self.host.url, kernel_id)) is channel:
                 del _channels[(self.host.url, kernel_id)]
         channel.close()
+
+    def _retire(self, kernel_id: str) -> None:
+        """Have the next cell open a new websocket (a cell running now keeps the old one)."""
+        with _channels_lock:
+            channel = _channels.get((self.host.url, kernel_id))
+        if channel is not None:
+            channel.stale = True
 
     def forget(self, kernel_id: str) -> None:
         """Close this process's connection to a kernel that is being shut down."""
@@ -172,8 +195,14 @@ class GatewayClient:
     def _connect(self, kernel_id: str) -> websocket.WebSocket:
         url = f"{self.host.ws_url}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4()}"
         try:
+            # No UTF-8 check frame by frame: websocket-client does it in pure Python, byte by byte
+            # (the largest cost of a small cell in the web process), and json.loads of the
+            # decoded text refuses invalid UTF-8 anyway.
             return websocket.create_connection(
-                url, header=[f"Authorization: token {self.host.token}"], timeout=self.timeout
+                url,
+                header=[f"Authorization: token {self.host.token}"],
+                timeout=self.timeout,
+                skip_utf8_validation=True,
             )
         except (OSError, websocket.WebSocketException) as exc:
             raise HostUnavailable(f"kernel host {self.host.url}: {exc}") from exc
@@ -187,10 +216,28 @@ class _Channel:
         self.lock = threading.Lock()
         self.session = Session(username="skillforge")
         self.msg_id = ""
+        self.stale = False  # the kernel restarted since this websocket opened
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.ws.close()
+            self.ws.close(timeout=1)
+        # After the host's close frame websocket-client counts itself closed but keeps the socket.
+        self.ws.shutdown()
+
+    def still_open(self) -> bool:
+        """Take in what arrived while the channel sat idle: answer the host's pings (a host closes
+        a websocket that leaves them unanswered for 90 s, and this client reads only while a cell
+        runs) and drop outputs of other processes' cells. False when the host closed it meanwhile.
+        """
+        try:
+            while self.ws.sock is not None and select.select([self.ws.sock], [], [], 0)[0]:
+                self.ws.settimeout(5)  # the rest of a frame that has begun to arrive
+                opcode, _data = self.ws.recv_data(control_frame=True)
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    return False
+        except (OSError, UnicodeDecodeError, websocket.WebSocketException):
+            return False
+        return bool(self.ws.connected)
 
     def send_execute(self, code: str) -> None:
         content = {"code": code, "silent": False, "store_history": True, "allow_stdin": False}
@@ -204,17 +251,12 @@ class _Channel:
         deadline = time.monotonic() + max_seconds
         idle = replied = False
         while not (idle and replied):
-            self.ws.settimeout(max(0.1, min(30.0, deadline - time.monotonic())))
-            try:
-                raw = self.ws.recv()
-            except websocket.WebSocketTimeoutException:
+            msg = self._next(deadline)
+            if msg is None:
                 if time.monotonic() >= deadline:
                     yield {"msg_type": "still_running", "content": {}}
                     return
                 continue
-            except (OSError, websocket.WebSocketException) as exc:
-                raise HostUnavailable(f"the kernel's connection closed: {exc}") from exc
-            msg = json.loads(raw)
             kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
             state = msg.get("content", {}).get("execution_state") if kind == "status" else None
             if state in ("restarting", "dead"):
@@ -230,9 +272,25 @@ class _Channel:
             elif kind in OUTPUT_TYPES_ALL or kind == "execute_input":
                 yield {"msg_type": kind, "content": msg["content"]}
 
+    def _next(self, deadline: float) -> dict[str, Any] | None:
+        """The next message, or None when none came within 30 s (or by the deadline)."""
+        self.ws.settimeout(max(0.1, min(30.0, deadline - time.monotonic())))
+        try:
+            raw = self.ws.recv()
+        except websocket.WebSocketTimeoutException:
+            return None
+        except (OSError, UnicodeDecodeError, websocket.WebSocketException) as exc:
+            raise HostUnavailable(f"the kernel's connection closed: {exc}") from exc
+        if not raw:  # the host's close frame
+            raise HostUnavailable("the kernel host closed the connection")
+        return dict(json.loads(raw))
 
-# Each open websocket holds ZMQ sockets on its host; a web process keeps at most this many.
-MAX_CHANNELS = 32
+
+# Each open websocket holds a few ZMQ sockets (about ten file descriptors) on its host, so a web
+# process keeps at most this many. It must exceed the kernels one process serves at a time: every
+# process of an app server ends up serving every active kernel (a browser's next request goes to
+# whichever process accepts it), and a process that keeps fewer reconnects on most cells.
+MAX_CHANNELS = 256
 _channels: OrderedDict[tuple[str, str], _Channel] = OrderedDict()
 _channels_lock = threading.Lock()
 

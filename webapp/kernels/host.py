@@ -161,6 +161,23 @@ class KernelHost(SeedingMappingKernelManager):  # type: ignore[misc]
         if folder.is_dir() and slot is not None:
             await asyncio.to_thread(self.sandbox.copy_data, slot, folder)
 
+    def kernel_model(self, kernel_id: str) -> dict[str, Any]:
+        """jupyter_server's model of a kernel, also of one still starting. A starting kernel (a
+        pool refill) is in the manager's table a moment before jupyter_server marks its activity,
+        and jupyter_server's own model then raises AttributeError: the gateway's POST
+        /api/kernels, which lists every kernel to count them, failed with a 500."""
+        self._check_kernel_id(kernel_id)  # a 404 for an unknown kernel
+        kernel = self.get_kernel(kernel_id)
+        if not hasattr(kernel, "last_activity"):
+            return {
+                "id": kernel_id,
+                "name": kernel.kernel_name,
+                "last_activity": None,
+                "execution_state": "starting",
+                "connections": 0,
+            }
+        return dict(super().kernel_model(kernel_id))
+
     async def cull_kernel_if_idle(self, kernel_id: str) -> None:
         if kernel_id not in self._warm:
             await super().cull_kernel_if_idle(kernel_id)

@@ -12,20 +12,22 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, stream_with_context
 
 from webapp.db import db
+from webapp.grading.wellformed import source_size_problem
 from webapp.kernels.client import HostUnavailable, KernelGone
 from webapp.learn import bp
+from webapp.learn.views import notebook_limits
 from webapp.models import LiveKernel
 from webapp.services.catalog import pages
 from webapp.services.catalog.pages import NotebookRef
 from webapp.services.errors import InvalidInput
-from webapp.services.learning import exercises, live_checks, live_sessions
+from webapp.services.learning import exercises, live_checks, live_sessions, submissions
 from webapp.services.learning.live_outputs import events
 from webapp.services.learning.live_sessions import LiveSettings
 from webapp.settings import settings_of
 from webapp.web.access import me
+from webapp.web.json_input import json_object
 
 KERNEL = "/workshops/<slug>/notebooks/<int:notebook_id>/kernel"
-MAX_CODE = 200_000
 
 
 def _live() -> LiveSettings:
@@ -43,10 +45,11 @@ def _mine(ref: NotebookRef) -> LiveKernel:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object (the page does this; reload it and try again).")
-    return body
+    return json_object(
+        request.get_data(as_text=True),
+        max_depth=notebook_limits().max_depth,
+        message="Send a JSON object (the page does this; reload it and try again).",
+    )
 
 
 @bp.route(KERNEL, methods=["GET"])
@@ -87,8 +90,11 @@ def kernel_run(slug: str, notebook_id: int) -> Response:
     """Run one cell's code; its outputs stream back as they come."""
     row = _mine(_ref(slug, notebook_id))
     code = _body().get("code")
-    if not isinstance(code, str) or len(code) > MAX_CODE:
-        raise InvalidInput(f"Send the cell's code as text (at most {MAX_CODE:,} characters).")
+    if not isinstance(code, str):
+        raise InvalidInput("Send the cell's code as text.")
+    too_long = source_size_problem("This cell", code, notebook_limits().max_source_bytes)
+    if too_long is not None:
+        raise InvalidInput(too_long)
     live_sessions.touch(row, datetime.now(UTC))
     db.session.commit()
     settings = _live()
@@ -103,6 +109,7 @@ def check_exercise(slug: str, notebook_id: int, grade_id: str) -> Response:
     answers = _body().get("answers", {})
     if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
         raise InvalidInput("Send the answers as an object of answer cell to text.")
+    submissions.check_answer_sizes(answers, notebook_limits())
     plan = live_checks.plan_for(pages.version_json(db.session, ref.version_id), grade_id)
     live_sessions.touch(row, datetime.now(UTC))
     db.session.commit()

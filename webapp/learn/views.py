@@ -12,6 +12,7 @@ from flask import Response, current_app, render_template, request
 from wtforms.fields.choices import SelectChoice
 
 from webapp.db import db
+from webapp.grading.wellformed import NotebookLimits
 from webapp.learn import bp
 from webapp.learn.exercise_panel import exercise_panel
 from webapp.learn.forms import AnswersForm, CatalogFilterForm, UploadForm
@@ -20,6 +21,7 @@ from webapp.services.catalog.pages import CatalogFilter
 from webapp.services.learning import drafts, exercises, live_checks, practice, submissions
 from webapp.settings import settings_of
 from webapp.web.access import admin_required, me, public
+from webapp.web.downloads import attachment
 
 IPYNB_MIMETYPE = "application/x-ipynb+json"
 
@@ -27,6 +29,16 @@ IPYNB_MIMETYPE = "application/x-ipynb+json"
 def render_cache_dir() -> Path:
     """Where rendered notebooks are kept (instance/render-cache unless configured)."""
     return settings_of(current_app).render_cache_path
+
+
+def render_limits() -> rendering.RenderLimits:
+    """How big a notebook may be rendered (RENDER_MAX_BYTES, RENDER_TIME_LIMIT_S)."""
+    return settings_of(current_app).render
+
+
+def notebook_limits() -> NotebookLimits:
+    """The bounds on every notebook that enters the app (NOTEBOOK_MAX_*)."""
+    return settings_of(current_app).notebook_limits
 
 
 def practice_limit() -> practice.PracticeLimit:
@@ -77,6 +89,7 @@ def notebook(slug: str, notebook_id: int) -> str:
         lambda: worked.student_with_outputs(
             db.session, ref.content_hash, pages.version_json(db.session, ref.version_id)
         ),
+        render_limits(),
     )
     user = me()
     saved = drafts.saved_draft(db.session, user_id=user.id, notebook_id=ref.notebook_id)
@@ -126,7 +139,7 @@ def download_student(slug: str, notebook_id: int) -> Response:
         db.session, ref.content_hash, pages.version_json(db.session, ref.version_id)
     )
     nb = drafts.student_with_draft(student, draft)
-    return _ipynb(nb, f"{ref.workshop_slug}-{ref.filename}")
+    return ipynb(nb, f"{ref.workshop_slug}-{ref.filename}")
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/source")
@@ -135,14 +148,13 @@ def download_source(slug: str, notebook_id: int) -> Response:
     """The instructor version, with solutions and hidden tests (admins only)."""
     ref = pages.notebook_ref(db.session, slug=slug, notebook_id=notebook_id)
     nb = pages.version_json(db.session, ref.version_id, which="source")
-    return _ipynb(nb, f"{ref.workshop_slug}-source-{ref.filename}")
+    return ipynb(nb, f"{ref.workshop_slug}-source-{ref.filename}")
 
 
-def _ipynb(nb: dict[str, Any], filename: str) -> Response:
+def ipynb(nb: dict[str, Any], filename: str) -> Response:
+    """The notebook as an .ipynb attachment named ``filename``."""
     body = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    response = Response(body, mimetype=IPYNB_MIMETYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return attachment(Response(body, mimetype=IPYNB_MIMETYPE), filename)
 
 
 @bp.route("/notebook-highlight.css")

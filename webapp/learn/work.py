@@ -3,7 +3,7 @@ feedback, and the review queue for written answers."""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from nbformat import NotebookNode
@@ -13,13 +13,21 @@ from webapp import jobs
 from webapp.db import db
 from webapp.learn import bp
 from webapp.learn.forms import LOAD, AnswersForm, ReviewForm, UploadForm
-from webapp.learn.views import practice_limit, render_cache_dir
+from webapp.learn.views import (
+    ipynb,
+    notebook_limits,
+    practice_limit,
+    render_cache_dir,
+    render_limits,
+)
 from webapp.models import NotebookVersion, Submission, SubmissionStatus
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import NotebookRef
-from webapp.services.errors import InvalidInput, PracticeRunRefused
+from webapp.services.errors import InvalidInput, NotFound, PracticeRunRefused
 from webapp.services.learning import drafts, exercises, hints, reviews, submissions
 from webapp.web.access import manager_required, me
+from webapp.web.json_input import json_object
+from webapp.web.limits import limited
 
 
 def _version_for(slug: str, notebook_id: int):  # noqa: ANN202
@@ -42,28 +50,29 @@ def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: 
             nb=nb,
             mode=mode,
             practice_limit=practice_limit(),
+            limits=notebook_limits(),
         )
     except PracticeRunRefused as refused:
         db.session.commit()  # the answers' draft is kept; nothing was stored for the run
         flash(refused.message, "warning")
         return _notebook_page(ref)
     db.session.commit()  # stored before it is queued: a lost job is found and run again
-    jobs.grade_submission(submission.id)
+    if not jobs.enqueue(jobs.grade_submission, submission.id):
+        flash(f"Your answers are submitted. {jobs.QUEUE_AWAY}", "warning")
     return redirect(url_for("learn.submission", submission_id=submission.id))
 
 
 def _answers(text: str, message: str) -> dict[str, str]:
-    """The editor's answers, a JSON object of grade_id to text; raises InvalidInput(message)."""
-    try:
-        answers = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands of levels deep
-        raise InvalidInput(message) from exc
-    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+    """The editor's answers, a JSON object of grade_id to text; raises InvalidInput(message).
+    The answers' sizes are checked where they are saved (``submissions.save_draft``)."""
+    answers = json_object(text, max_depth=notebook_limits().max_depth, message=message)
+    if not all(isinstance(v, str) for v in answers.values()):
         raise InvalidInput(message)
     return answers
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/submit", methods=["POST"])
+@limited("SUBMIT_RATE_LIMIT")
 def submit(slug: str, notebook_id: int) -> Response:
     ref, version = _version_for(slug, notebook_id)
     form = AnswersForm()
@@ -72,11 +81,14 @@ def submit(slug: str, notebook_id: int) -> Response:
         raise InvalidInput(unreadable)
     answers = _answers(form.answers.data or "{}", unreadable)
     nb = submissions.notebook_from_answers(version.student, answers)
-    submissions.save_draft(db.session, user=me(), version=version, answers=answers)
+    submissions.save_draft(
+        db.session, user=me(), version=version, answers=answers, limits=notebook_limits()
+    )
     return _submit(ref, version, nb, form.mode.data or "")
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/upload", methods=["POST"])
+@limited("UPLOAD_RATE_LIMIT")
 def upload(slug: str, notebook_id: int) -> Response:
     ref, version = _version_for(slug, notebook_id)
     form = UploadForm()
@@ -85,15 +97,18 @@ def upload(slug: str, notebook_id: int) -> Response:
         raise InvalidInput(" ".join(messages) or "Choose a .ipynb file to upload.")
     data = form.notebook.data.read()
     if form.mode.data == LOAD:
-        drafts.load_upload(db.session, user=me(), version=version, data=data)
+        drafts.load_upload(
+            db.session, user=me(), version=version, data=data, limits=notebook_limits()
+        )
         db.session.commit()
         flash("Your notebook's answers are in the editors and saved as your draft.", "success")
         return _notebook_page(ref)
-    nb = submissions.parse_upload(data, version)
+    nb = submissions.parse_upload(data, version, notebook_limits())
     return _submit(ref, version, nb, form.mode.data or "")
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/draft", methods=["POST"])
+@limited("AUTOSAVE_RATE_LIMIT")
 def save_draft(slug: str, notebook_id: int) -> Response:
     """Autosave (JSON body, CSRF token in the X-CSRFToken header)."""
     _ref, version = _version_for(slug, notebook_id)
@@ -101,7 +116,9 @@ def save_draft(slug: str, notebook_id: int) -> Response:
     if not request.is_json:
         raise InvalidInput(wanted)
     answers = _answers(request.get_data(as_text=True), wanted)
-    draft = submissions.save_draft(db.session, user=me(), version=version, answers=answers)
+    draft = submissions.save_draft(
+        db.session, user=me(), version=version, answers=answers, limits=notebook_limits()
+    )
     db.session.commit()
     return jsonify(saved_at=draft.updated_at.isoformat())
 
@@ -114,12 +131,8 @@ def _own_submission(submission_id: int) -> Submission:
 def submission(submission_id: int) -> str:
     sub = _own_submission(submission_id)
     page = submissions.submission_page(db.session, sub)
-    feedback_html = None
-    if sub.status == SubmissionStatus.GRADED.value and sub.feedback:
-        feedback = sub.feedback
-        feedback_html = rendering.cached_notebook_html(
-            render_cache_dir(), rendering.json_hash(feedback), lambda: feedback
-        )
+    graded = sub.feedback if sub.status == SubmissionStatus.GRADED.value else None
+    feedback_html = _feedback_html(graded) if graded else None
     failing = exercises.first_failing(
         db.session,
         notebook_id=page.notebook_id,
@@ -129,9 +142,27 @@ def submission(submission_id: int) -> str:
         "learn/submission.html",
         page=page,
         feedback_html=feedback_html,
+        feedback_too_large=bool(graded) and feedback_html is None,
         back_anchor=exercises.cell_anchor(failing.cell_id) if failing else None,
         hint_use=hints.hint_use(db.session, user_id=sub.user_id, notebook_id=page.notebook_id),
     )
+
+
+def _feedback_html(feedback: dict[str, Any]) -> str | None:
+    """The graded notebook's HTML, None when it is too large to display."""
+    return rendering.cached_notebook_html(
+        render_cache_dir(), rendering.json_hash(feedback), lambda: feedback, render_limits()
+    )
+
+
+@bp.route("/submissions/<int:submission_id>/graded.ipynb")
+def submission_download(submission_id: int) -> Response:
+    """The graded notebook (what the submission page shows), to read in JupyterLab; it is how a
+    notebook too large to display here is seen."""
+    sub = _own_submission(submission_id)
+    if sub.status != SubmissionStatus.GRADED.value or not sub.feedback:
+        raise NotFound("This attempt has no graded notebook (yet).")
+    return ipynb(sub.feedback, f"graded-{sub.id}.ipynb")
 
 
 @bp.route("/submissions/<int:submission_id>/status.json")

@@ -12,6 +12,7 @@ from webapp.main import bp
 from webapp.models import Role
 from webapp.services.access import policy
 from webapp.services.learning import overview
+from webapp.services.planning import assignments
 from webapp.services.skills import learning_path
 from webapp.settings import settings_of
 from webapp.web.access import me, public
@@ -25,6 +26,9 @@ def home() -> str:
         "evidence_count": overview.evidence_count(db.session, user.id),
     }
     if user.role == Role.ENGINEER.value:
+        context["assigned"] = assignments.rows(
+            db.session, today=datetime.now(UTC).date(), user_id=user.id
+        )
         context["next_exercise"] = overview.next_exercise(db.session, user.id)
         context["gap_step"] = learning_path.biggest_gap_workshop(
             db.session,

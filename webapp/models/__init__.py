@@ -26,7 +26,18 @@ from webapp.models.grading import (
     WorkshopProgress,
 )
 from webapp.models.live import LiveKernel
-from webapp.models.people import ApiToken, AuditEvent, Role, Team, TeamMembership, User
+from webapp.models.people import (
+    ApiToken,
+    AuditEvent,
+    LoginThrottle,
+    Role,
+    Team,
+    TeamMembership,
+    UnavailablePeriod,
+    User,
+    UserSession,
+)
+from webapp.models.planning import PlanRun, PlanRunStatus, TrainingAssignment
 from webapp.models.skills import (
     EvidenceSource,
     ProficiencyLevel,
@@ -51,8 +62,11 @@ __all__ = [
     "ExerciseResult",
     "HintUse",
     "LiveKernel",
+    "LoginThrottle",
     "Notebook",
     "NotebookVersion",
+    "PlanRun",
+    "PlanRunStatus",
     "ProficiencyLevel",
     "Project",
     "ProjectAssignment",
@@ -70,7 +84,10 @@ __all__ = [
     "SubmissionStatus",
     "Team",
     "TeamMembership",
+    "TrainingAssignment",
+    "UnavailablePeriod",
     "User",
+    "UserSession",
     "WorkedExamples",
     "WorkedStatus",
     "Workshop",

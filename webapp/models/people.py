@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import db
@@ -34,6 +45,8 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         CheckConstraint(f"role IN {ROLE_VALUES!r}", name="role_known"),
+        CheckConstraint("availability_pct BETWEEN 0 AND 100", name="availability_range"),
+        CheckConstraint("learning_hours_per_week BETWEEN 0 AND 40", name="learning_hours_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,11 +60,18 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Capacity (issue 12): the share of their time they work on projects at all, and their weekly
+    # learning budget (None: the organisation's LEARNING_HOURS_PER_WEEK).
+    availability_pct: Mapped[int] = mapped_column(SmallInteger, default=100, server_default="100")
+    learning_hours_per_week: Mapped[float | None] = mapped_column(Float)
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
     target_profile: Mapped[RoleProfile | None] = relationship()
+    unavailable: Mapped[list[UnavailablePeriod]] = relationship(
+        cascade="all, delete-orphan", order_by="UnavailablePeriod.starts_on"
+    )
 
     # The four attributes Flask-Login reads, written here so models stay free of Flask imports.
     is_authenticated = True
@@ -66,6 +86,18 @@ class User(db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class UnavailablePeriod(db.Model):  # type: ignore[name-defined,misc]
+    """Days a person is away (a holiday, leave): no learning hours; both ends included."""
+
+    __tablename__ = "unavailable_periods"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
 
 
 class Team(db.Model):  # type: ignore[name-defined,misc]
@@ -113,6 +145,42 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: made before expiry
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)  # what it may read
+
+
+class UserSession(db.Model):  # type: ignore[name-defined,misc]
+    """A signed-in browser: the cookie carries a random token whose SHA-256 is kept here, so
+    ending the row (logout, sign out everywhere, password change, deactivation, role change)
+    ends the session at once, wherever the cookie went."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_why: Mapped[str | None] = mapped_column(String(40))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):  # type: ignore[name-defined,misc]
+    """Failed logins counted per account (``account:<email>``) and per client
+    (``client:<address>``), and until when that key must wait before its next attempt."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staffing", __name__, url_prefix="/staffing")
 
-from webapp.staffing import plan_views, records_views, views  # noqa: E402,F401
+from webapp.staffing import capacity_views, plan_views, records_views, views  # noqa: E402,F401

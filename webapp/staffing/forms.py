@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -90,3 +91,25 @@ class TargetForm(FlaskForm):
         "Target level", choices=[SelectChoice("0", "Remove from profile"), *LEVELS], default="3"
     )
     submit = SubmitField("Set target")
+
+
+class PlanRequestForm(FlaskForm):
+    verified_only = BooleanField("Plan on verified levels only (ignore claimed levels)")
+    submit = SubmitField("Compute the plan")
+
+
+class CapacityForm(FlaskForm):
+    """A person's capacity as typed; the service parses it and says what is wrong."""
+
+    availability = StringField(
+        "Availability for projects (% of their time)", validators=[Length(max=10)]
+    )
+    hours_per_week = StringField(
+        "Learning hours per week (empty: the organisation's default)",
+        validators=[Length(max=10)],
+    )
+    holidays = TextAreaField(
+        "Holidays and other unavailable days (one range per line: 2027-04-01 to 2027-04-09)",
+        validators=[Length(max=4000)],
+    )
+    submit = SubmitField("Save capacity")

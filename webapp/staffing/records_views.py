@@ -15,6 +15,7 @@ from webapp.staffing.views import scope
 from webapp.web.access import manager_required, me
 from webapp.web.downloads import csv_text_download
 from webapp.web.forms import EmptyForm, attempt
+from webapp.web.limits import limited
 from webapp.web.uploads import run_import, upload_text
 
 
@@ -27,6 +28,7 @@ def export(kind: str) -> Response:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@limited("IMPORT_RATE_LIMIT")
 @manager_required
 def import_csv() -> tuple[str, int] | str:
     form = ImportForm()
@@ -39,7 +41,7 @@ def import_csv() -> tuple[str, int] | str:
         if imported is not None:
             flash(f"Imported {count(imported.rows, f'{imported.kind} row')}.", "success")
     page = render_template("staffing/import.html", form=form, errors=errors, kinds=csv_io.KINDS)
-    return (page, 400) if errors else page
+    return (page, 400) if errors is not None else page
 
 
 @bp.route("/profiles", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from webapp.db import db
 from webapp.models import Team
 from webapp.services import tabular
 from webapp.services.access import policy
-from webapp.services.staffing import gaps, records
+from webapp.services.staffing import gaps, records, violations
 from webapp.staffing import bp
 from webapp.staffing.forms import AssignmentForm, ProjectForm, RequirementForm, choices
 from webapp.web.access import manager_required, me
@@ -94,10 +94,12 @@ def project(project_id: int) -> str:
     req_form.skill_id.choices = choices(records.skill_choices(db.session))
     # The picker offers the project's team; people from other teams come in by CSV import.
     assign_form.user_id.choices = choices(records.assignable_people(db.session, [project.team_id]))
+    rows = gaps.gaps(db.session, viewer=me(), project_ids=[project.id], with_assignees=True)
     return render_template(
         "staffing/project.html",
         project=project,
-        gaps=gaps.gaps(db.session, viewer=me(), project_ids=[project.id], with_assignees=True),
+        gaps=rows,
+        violations=violations.violations(db.session, rows),
         req_form=req_form,
         assign_form=assign_form,
         button=EmptyForm(),

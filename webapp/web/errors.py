@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.db import db
 from webapp.services.errors import DomainError
+from webapp.web.limits import retry_in
 
 ADVICE = {
     400: "Check what you sent and try again.",
@@ -50,6 +52,16 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: DomainError) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(exc.status, "That could not be done", exc.message)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded) -> ResponseReturnValue:
+        db.session.rollback()
+        return render_error(
+            429,
+            "Too many attempts",
+            f"You reached the limit of {exc.limit.limit} for this. Wait {retry_in()}, then try "
+            "again; nothing from the refused request was kept.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

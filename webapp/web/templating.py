@@ -17,12 +17,21 @@ NAV_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
     ("skills.team_index", "Team skills", ("manager", "admin")),
     ("learn.review_queue", "Reviews", ("manager", "admin")),
     ("staffing.projects", "Staffing", ("manager", "admin")),
-    ("api_tokens.index", "API tokens", ALL),
-    ("admin.users", "People", ("admin",)),
-    ("admin.import_roster", "Import roster", ("admin",)),
-    ("admin.audit_log", "Audit log", ("admin",)),
-    ("admin.catalog_admin", "Catalog", ("admin",)),
-    ("admin.grading", "Grading", ("admin",)),
+]
+# The admin's pages, grouped under one "Admin" menu so the bar stays one line.
+ADMIN_ITEMS: list[tuple[str, str]] = [
+    ("admin.users", "People"),
+    ("admin.import_roster", "Import roster"),
+    ("admin.tokens", "All API tokens"),
+    ("admin.audit_log", "Audit log"),
+    ("admin.catalog_admin", "Catalog"),
+    ("admin.grading", "Grading"),
+]
+# Everyone's own account, under their name.
+ACCOUNT_ITEMS: list[tuple[str, str]] = [
+    ("auth.change_password", "Password"),
+    ("auth.my_sessions", "Sessions"),
+    ("api_tokens.index", "API tokens"),
 ]
 
 
@@ -43,4 +52,9 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict[str, object]:
-        return {"nav_items": lambda: [i for i in NAV_ITEMS if i[0] in app.view_functions]}
+        known = app.view_functions
+        return {
+            "nav_items": lambda: [i for i in NAV_ITEMS if i[0] in known],
+            "admin_items": lambda: [i for i in ADMIN_ITEMS if i[0] in known],
+            "account_items": lambda: [i for i in ACCOUNT_ITEMS if i[0] in known],
+        }

@@ -20,7 +20,8 @@ def upload_text(file: Any) -> str:
 
 def run_import(action: Callable[[], T]) -> tuple[T | None, list[tuple[int, str]] | None]:
     """Run an import service: commit when it succeeds; otherwise roll back, flash the reason and
-    return the bad rows (line, message) for the page to list. Nothing is half-stored."""
+    return the bad rows (line, message) for the page to list (an empty list when the file as a
+    whole was refused), so the page answers 400. Nothing is half-stored."""
     try:
         result = action()
     except RowErrors as exc:
@@ -30,6 +31,6 @@ def run_import(action: Callable[[], T]) -> tuple[T | None, list[tuple[int, str]]
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
-        return None, None
+        return None, []
     db.session.commit()
     return result, None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from tests.factories import FIXTURE_COURSES as FIXTURES
@@ -249,3 +252,66 @@ def test_a_linked_data_file_or_folder_is_refused_naming_it(
         result.problems
     )
     assert any(p.startswith("ps1/shared: a symbolic link") for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("limit", "damage", "message"),
+    [
+        (
+            {"NOTEBOOK_MAX_CELLS": 5},
+            lambda nb: None,
+            "tiny/01-basics.ipynb: it has 6 cells, more than the 5 a notebook may have.",
+        ),
+        (
+            {"NOTEBOOK_MAX_SOURCE_BYTES": 1000},
+            lambda nb: nb["cells"][1].update(source="# data\n" * 200),
+            "tiny/01-basics.ipynb: Cell 2 holds 1,400 bytes of source, more than the 1,000",
+        ),
+        (
+            {"NOTEBOOK_MAX_OUTPUT_BYTES": 1000},
+            lambda nb: nb["cells"][1].update(
+                outputs=[{"output_type": "stream", "name": "stdout", "text": "z" * 1000}]
+            ),
+            "tiny/01-basics.ipynb: Cell 2 has an output of 1,",
+        ),
+    ],
+)
+def test_a_course_notebook_over_a_limit_is_named_and_nothing_is_published(
+    app: Flask,
+    db: object,
+    courses: Path,
+    override_settings: Callable[..., None],
+    limit: dict[str, int],
+    damage: Callable[[dict[str, Any]], None],
+    message: str,
+) -> None:
+    """Through the command, so the deployment's NOTEBOOK_MAX_* are the ones held to."""
+    override_settings(**limit)
+    path = courses / "tiny" / "01-basics.ipynb"
+    nb = json.loads(path.read_text())
+    damage(nb)
+    path.write_text(json.dumps(nb))
+    before = counts()
+    result = app.test_cli_runner().invoke(args=["courses", "sync", str(courses)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert counts() == before
+
+
+def test_a_folder_without_workshops_archives_nothing_unless_asked(
+    db: object, courses: Path, tmp_path: Path
+) -> None:
+    # A wrong COURSES_PATH or a half-copied folder looks like a catalog whose workshops all went.
+    sync(courses)
+    empty = tmp_path / "emptied"  # the skill taxonomy and nothing else
+    empty.mkdir()
+    shutil.copy(courses / "skills.toml", empty / "skills.toml")
+    refused = sync(empty)
+    assert not refused.ok and refused.counts.archived_workshops == 0
+    assert "would archive all 2 live workshops" in refused.problems[0]
+    assert "--archive-all" in refused.problems[0]
+    assert not any(w.archived for w in _db.session.scalars(select(Workshop)))
+
+    on_purpose = sync_catalog(_db.session, empty, actor=None, archive_all=True)
+    _db.session.commit()
+    assert on_purpose.ok and on_purpose.counts.archived_workshops == 2

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nbformat import NotebookNode
@@ -125,3 +130,95 @@ def test_cache_renders_once_per_hash_and_survives_a_restart(tmp_path: Path) -> N
     assert rendering.is_cached(tmp_path, "abc123")
     rendering.cached_notebook_html(tmp_path, "def456", load)
     assert loads == [1, 1]  # another hash (a new version after a sync) renders on demand
+
+
+# --- bounds: a lock per content hash shared by processes, a size limit and a time limit ---------
+
+
+def many_cells(count: int = 300) -> NotebookNode:
+    """A notebook that takes a noticeable while to render (hundreds of highlighted cells)."""
+    source = "value_{0} = [n ** 2 for n in range({0})]\nprint(value_{0})"
+    cells = [new_code_cell(source.format(i)) for i in range(count)]
+    return new_notebook(cells=cells)
+
+
+def _render_counting(cache_dir: str, counter: str, barrier: Any) -> None:
+    """One of several processes asking for the same uncached notebook at the same moment; every
+    render it does is a line in ``counter`` (``load`` runs once per render)."""
+
+    def load() -> NotebookNode:
+        with open(counter, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return many_cells()
+
+    barrier.wait()
+    assert rendering.cached_notebook_html(Path(cache_dir), "racing", load) is not None
+
+
+def test_processes_racing_for_one_uncached_notebook_render_it_once(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    counter, processes = tmp_path / "renders.txt", 2
+    barrier = context.Barrier(processes)
+    racers = [
+        context.Process(target=_render_counting, args=(str(tmp_path), str(counter), barrier))
+        for _ in range(processes)
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert [racer.exitcode for racer in racers] == [0] * processes
+    assert len(counter.read_text().split()) == 1
+    assert [p.name for p in tmp_path.glob("racing-*.html")] == ["racing-r1.html"]
+
+
+def test_threads_racing_for_one_uncached_notebook_render_it_once(tmp_path: Path) -> None:
+    loads: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def load() -> NotebookNode:
+        loads.append(1)
+        return many_cells()
+
+    def ask() -> str | None:
+        barrier.wait()
+        return rendering.cached_notebook_html(tmp_path, "threads", load)
+
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda _: ask(), range(4)))
+    assert loads == [1]
+    assert len(set(pages)) == 1 and pages[0] is not None
+
+
+def test_a_render_in_progress_holds_up_no_other_notebook(tmp_path: Path) -> None:
+    """While one hash's lock is held (its render running), a cached notebook is read and another
+    uncached one renders: the lock is per hash, never one per process."""
+    cached = rendering.cached_notebook_html(tmp_path, "cached", lambda: many_cells(2))
+    rendering.forget_memory()
+    with rendering._file_lock(tmp_path / ".busy-r1.lock"):
+        assert rendering.cached_notebook_html(tmp_path, "cached", many_cells) == cached
+        other = rendering.cached_notebook_html(tmp_path, "other", lambda: many_cells(2))
+    assert other is not None and "value_1" in other
+
+
+def test_a_notebook_over_the_size_limit_is_too_large_and_never_rendered(tmp_path: Path) -> None:
+    loads: list[int] = []
+
+    def load() -> NotebookNode:
+        loads.append(1)
+        return many_cells(50)
+
+    limits = rendering.RenderLimits(max_bytes=1000)
+    assert rendering.cached_notebook_html(tmp_path, "big", load, limits) is None
+    rendering.forget_memory()
+    assert rendering.cached_notebook_html(tmp_path, "big", load, limits) is None
+    assert loads == [1]  # remembered beside the cache: not loaded or measured again
+    assert not rendering.is_cached(tmp_path, "big")
+    assert (tmp_path / "big-r1.too-large").exists()
+
+
+def test_a_render_past_the_time_limit_is_stopped_and_shown_as_too_large(tmp_path: Path) -> None:
+    limits = rendering.RenderLimits(time_limit_s=0.01)  # no render of 300 cells is that quick
+    assert rendering.cached_notebook_html(tmp_path, "slow", many_cells, limits) is None
+    assert "ran past" in (tmp_path / "slow-r1.too-large").read_text()
+    assert not rendering.is_cached(tmp_path, "slow")

@@ -53,8 +53,10 @@ def test_email_is_unique_whatever_its_case(db: object) -> None:
     ("email", "password", "role", "message"),
     [
         ("not-an-email", "long-enough-pw", "engineer", "not a valid email"),
-        ("b@example.com", "short", "engineer", "at least 10"),
-        ("b@example.com", "1234567890", "engineer", "not a single repeated"),
+        ("b@example.com", "short", "engineer", "at least 12"),
+        ("b@example.com", "123456789012", "engineer", "easy to guess|common|sequence"),
+        ("b@example.com", "password1234", "engineer", "very common password"),
+        ("b@example.com", "qwertyuiop[]", "engineer", "keyboard|easy to guess"),
         ("b@example.com", "long-enough-pw", "overlord", "Unknown role"),
     ],
 )
@@ -114,3 +116,15 @@ def test_join_team_is_idempotent(db: object) -> None:
         list(_db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)))
     )
     assert count == 1
+
+
+def test_a_password_made_of_the_persons_own_email_is_refused(db: object) -> None:
+    with pytest.raises(InvalidInput, match="several uncommon words"):
+        accounts.create_user(
+            _db.session,
+            email="robin.hood@example.com",
+            display_name="Robin Hood",
+            password="robinhood1234",
+            role="engineer",
+            actor=None,
+        )

@@ -24,10 +24,12 @@ def need(
     heads: int = 1,
     weeks: int = 8,
     alloc: int = 100,
+    project: int = 5,
 ) -> RequirementIn:
     name = {1: "Data quality", 2: "Modelling"}[skill]
     start = TODAY + timedelta(weeks=weeks)
-    return RequirementIn(rid, 5, "Feature store", skill, name, level, heads, 3, alloc, start)
+    title = {5: "Feature store", 6: "Churn model"}[project]
+    return RequirementIn(rid, project, title, skill, name, level, heads, 3, alloc, start)
 
 
 def people(*levels: dict[int, int], busy: tuple[int, ...] = ()) -> tuple[EngineerIn, ...]:
@@ -91,9 +93,18 @@ def test_training_dearer_than_leaving_the_slot_open_says_both_costs() -> None:
 def test_someone_needed_for_another_slot_is_named() -> None:
     # One week (4 h) of learning: Eve can take one 3 h workshop, not both; Tom has no time.
     workshops = (ws(10, 3, {1: 3}), ws(11, 3, {2: 3}))
-    needs = (need(100, 1, 3, weeks=1), need(101, 2, 3, weeks=1))
+    needs = (need(100, 1, 3, weeks=1, alloc=50), need(101, 2, 3, weeks=1, alloc=50, project=6))
     assert why(people({}, {}, busy=(TOM,)), workshops, needs) == [
         "Eve Engineer, who could fill it, is needed for other slots or has no learning time left"
+    ]
+
+
+def test_someone_holding_another_role_on_the_project_is_named() -> None:
+    # Eve holds Data quality and Modelling at level 3, but one person holds one role per project.
+    needs = (need(100, 1, 3, alloc=50), need(101, 2, 3, alloc=50))
+    assert why(people({1: 3, 2: 3}, {}), (), needs) == [
+        "Eve Engineer, who could fill it, already holds another role on Feature store (one "
+        "person holds one role per project)"
     ]
 
 

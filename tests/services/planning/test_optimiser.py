@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from bench.greedy import greedy_plan
 from bench.orggen import generate_org
+from webapp.services.planning.greedy import greedy_plan
 from webapp.services.planning.optimiser import (
     EngineerIn,
     Plan,
@@ -58,7 +58,7 @@ def plan(
 
 def test_already_staffed_requirement_needs_no_training() -> None:
     # Engineer 1 is on project 5 at level 3 >= 3: the slot is filled for free.
-    p = plan([eng(1, {1: 3}, assigned_projects=frozenset({5}), allocated_pct=100)], [], [req()])
+    p = plan([eng(1, {1: 3}, allocated_pct=100, allocations={5: 100})], [], [req()])
     assert (p.status, p.objective, p.training_hours, p.unfilled_slots) == ("optimal", 0, 0, 0)
     assert [(a.engineer_id, a.requirement_id, a.already_qualified) for a in p.assignments] == [
         (1, 100, True)
@@ -141,7 +141,7 @@ def test_more_important_requirement_wins_the_only_trainee() -> None:
 
 def test_assigned_engineer_lacking_the_level_is_trained_without_new_allocation() -> None:
     # Engineer 1 is 100 % allocated, but on project 5 already: 8 h of training fills the slot.
-    e = eng(1, {1: 2}, allocated_pct=100, assigned_projects=frozenset({5}))
+    e = eng(1, {1: 2}, allocated_pct=100, allocations={5: 100})
     p = plan([e], [ws(10, 8, {1: 3})], [req()])
     assert (p.objective, p.unfilled_slots) == (8, 0)
     assert p.assignments[0].already_qualified is False

@@ -11,10 +11,11 @@ from tests.staffing_factories import (
     make_project,
     make_skill,
     make_workshop,
+    solved_plan,
 )
 from webapp.db import db as _db
-from webapp.models import WorkshopProgress
-from webapp.services.planning import plan
+from webapp.models import UnavailablePeriod, WorkshopProgress
+from webapp.services.planning import plan, runs
 from webapp.services.planning.optimiser import PlanSettings
 
 SETTINGS = PlanSettings(hours_per_week=4.0, time_limit_s=10.0)
@@ -38,8 +39,25 @@ def test_loader_reads_levels_passes_allocations_and_team_scope(org: Org) -> None
     assert eve.levels == {ml.id: 2}
     assert eve.passed_workshops == frozenset({basics.id})
     assert (eve.allocated_pct, eve.assigned_projects) == (60, frozenset({project.id}))
+    assert eve.allocations == {project.id: 60}
+    assert (eve.availability_pct, eve.hours_per_week, eve.unavailable) == (100, None, ())
     assert [r.project_name for r in inputs.requirements] == ["Churn model"]
     assert [w.verifies for w in inputs.workshops] == [{ml.id: 2}]
+
+
+def test_loader_reads_availability_learning_budget_and_holidays(org: Org) -> None:
+    ml = make_skill("ml", "Modelling")
+    make_project(org.team, needs=((ml, 3, 1),))
+    org.engineer.availability_pct, org.engineer.learning_hours_per_week = 60, 2.5
+    away = (date(2027, 4, 1), date(2027, 4, 9))
+    _db.session.add(UnavailablePeriod(user_id=org.engineer.id, starts_on=away[0], ends_on=away[1]))
+    _db.session.flush()
+    eve = next(
+        e
+        for e in plan.load_inputs(_db.session, [org.team.id]).engineers
+        if e.name == "Eve Engineer"
+    )
+    assert (eve.availability_pct, eve.hours_per_week, eve.unavailable) == (60, 2.5, (away,))
 
 
 def test_plan_is_explained_in_words_with_the_workshops_in_order(org: Org) -> None:
@@ -96,16 +114,17 @@ def test_workshop_impact_names_the_workshop_closing_most_demand(org: Org) -> Non
     )
 
 
-def test_cache_returns_the_plan_until_the_data_changes(org: Org) -> None:
-    plan.CACHE.clear()
+def test_a_stored_plan_reads_back_whole_and_knows_when_the_data_changed(org: Org) -> None:
+    make_levels()
     ml = make_skill("ml")
-    make_project(org.team, needs=((ml, 3, 1),))
-    settings = PlanSettings(today=date.today())
-    _, none_yet = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
-    assert none_yet is None
-    _, first = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=True)
-    _, again = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
-    assert again is first
-    give_level(org.engineer, ml, 3)
-    _, changed = plan.cached_or_solve(_db.session, org.team.id, settings, solve_now=False)
-    assert changed is None
+    make_workshop("ml-three", ml, 3, hours=5)
+    make_project(org.team, needs=((ml, 3, 1),), people=(org.engineer,))
+    _db.session.commit()
+    run = solved_plan(org.team)
+    report = runs.report_of(run)
+    assert report.lines and report.plan.training
+    assert plan.PlanReport.from_json(report.to_json()) == report  # JSON loses nothing
+    assert runs.is_current(_db.session, run)
+    give_level(org.teammate, ml, 2)
+    _db.session.commit()
+    assert not runs.is_current(_db.session, run)

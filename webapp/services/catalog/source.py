@@ -27,6 +27,7 @@ from webapp.grading.notebook import (
     student_version,
 )
 from webapp.grading.validation import validate_source
+from webapp.grading.wellformed import DEFAULT_LIMITS, NotebookLimits
 from webapp.models.catalog import DIFFICULTY_VALUES
 from webapp.services.catalog.taxonomy import Taxonomy, load_taxonomy
 
@@ -87,8 +88,11 @@ class CatalogSource:
     courses: tuple[CourseSource, ...]
 
 
-def load_catalog(root: Path) -> tuple[CatalogSource | None, list[str]]:
-    """Read and validate skills.toml and every workshop folder under ``root``.
+def load_catalog(
+    root: Path, limits: NotebookLimits = DEFAULT_LIMITS
+) -> tuple[CatalogSource | None, list[str]]:
+    """Read and validate skills.toml and every workshop folder under ``root``, each notebook
+    held to ``limits`` (NOTEBOOK_MAX_*).
 
     Returns the catalog and [] when everything is valid, else None and every problem found.
     """
@@ -99,7 +103,7 @@ def load_catalog(root: Path) -> tuple[CatalogSource | None, list[str]]:
     courses: list[CourseSource] = []
     problems += link_problems(root)
     for folder in course_folders(root):
-        course = _load_course(folder, codes, problems)
+        course = _load_course(folder, codes, problems, limits)
         if course is not None:
             courses.append(course)
     problems += _prerequisite_problems(courses)
@@ -140,7 +144,9 @@ def course_folders(root: Path) -> list[Path]:
     return found
 
 
-def _load_course(folder: Path, codes: set[str], problems: list[str]) -> CourseSource | None:
+def _load_course(
+    folder: Path, codes: set[str], problems: list[str], limits: NotebookLimits
+) -> CourseSource | None:
     slug, where = folder.name, f"{folder.name}/course.toml"
     start = len(problems)
     if not SLUG_RE.match(slug):
@@ -157,7 +163,7 @@ def _load_course(folder: Path, codes: set[str], problems: list[str]) -> CourseSo
         problems.append(f"{where}: not valid TOML: {exc}")
         return None
     fields = _course_fields(data, codes, where, problems)
-    notebooks = _load_notebooks(folder, fields.pop("notebooks"), codes, problems)
+    notebooks = _load_notebooks(folder, fields.pop("notebooks"), codes, problems, limits)
     if len(problems) > start:
         return None
     return CourseSource(slug=slug, notebooks=tuple(notebooks), folder=folder, **fields)
@@ -254,7 +260,7 @@ def _notebook_names(raw: object, where: str, problems: list[str]) -> list[str]:
 
 
 def _load_notebooks(
-    folder: Path, names: list[str], codes: set[str], problems: list[str]
+    folder: Path, names: list[str], codes: set[str], problems: list[str], limits: NotebookLimits
 ) -> list[NotebookSource]:
     loaded = []
     for position, name in enumerate(names):
@@ -263,18 +269,22 @@ def _load_notebooks(
         if not path.is_file():
             problems.append(f"{label}: listed in course.toml but the file is missing")
             continue
-        nb = load_notebook(path, label, codes, problems)
+        nb = load_notebook(path, label, codes, problems, limits)
         if nb is not None:
             loaded.append(_notebook_source(nb, name, position))
     return loaded
 
 
 def load_notebook(
-    path: Path, label: str, codes: set[str], problems: list[str]
+    path: Path,
+    label: str,
+    codes: set[str],
+    problems: list[str],
+    limits: NotebookLimits = DEFAULT_LIMITS,
 ) -> NotebookNode | None:
     """Read and validate one source notebook; None (with problems appended) when unusable."""
     try:
-        nb = read_notebook(path.read_bytes())
+        nb = read_notebook(path.read_bytes(), limits)
     except InvalidNotebook as exc:
         problems.append(f"{label}: {exc}")
         return None

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from webapp.db import Session
+from webapp.grading.wellformed import DEFAULT_LIMITS, NotebookLimits
 from webapp.models import (
     CatalogSync,
     Exercise,
@@ -72,13 +73,32 @@ class SyncResult:
         return self.record.summary
 
 
-def sync_catalog(session: Session, root: Path, *, actor: User | None) -> SyncResult:
-    """Validate ``root`` (the courses folder) and write the whole catalog, or nothing of it.
+def sync_catalog(
+    session: Session,
+    root: Path,
+    *,
+    actor: User | None,
+    limits: NotebookLimits = DEFAULT_LIMITS,
+    archive_all: bool = False,
+) -> SyncResult:
+    """Validate ``root`` (the courses folder) and write the whole catalog, or nothing of it; a
+    notebook over ``limits`` is a problem naming its file and cell. A folder without any workshop
+    would archive every live one (a wrong COURSES_PATH, an unmounted disk): that is refused as a
+    problem unless ``archive_all``.
 
     The run is always logged as a CatalogSync row (with its problems when it fails), so the caller
     commits in both cases: on failure only that log row is written. Never raises for bad sources.
     """
-    catalog, problems = load_catalog(root)
+    catalog, problems = load_catalog(root, limits)
+    if catalog is not None and not catalog.courses and not archive_all:
+        live = session.scalar(select(func.count(Workshop.id)).where(Workshop.archived.is_(False)))
+        if live:
+            problems = [
+                f"{root} holds no workshop, so syncing it would archive all "
+                f"{count(int(live), 'live workshop')}. Check the courses folder (COURSES_PATH); "
+                "to archive them all on purpose, run `skillforge courses sync --archive-all`."
+            ]
+            catalog = None
     counts = SyncCounts()
     if catalog is None:
         summary = f"Nothing synced: {count(len(problems), 'problem')} in {root}."

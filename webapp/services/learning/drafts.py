@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.db import Session
 from webapp.grading import notebook as nbg
+from webapp.grading.wellformed import DEFAULT_LIMITS, NotebookLimits
 from webapp.models import Draft, NotebookVersion, User
 from webapp.services.errors import InvalidInput
 from webapp.services.learning import submissions
@@ -60,14 +61,23 @@ def answers_of(nb: NotebookNode) -> dict[str, str]:
     }
 
 
-def load_upload(session: Session, *, user: User, version: NotebookVersion, data: bytes) -> Draft:
+def load_upload(
+    session: Session,
+    *,
+    user: User,
+    version: NotebookVersion,
+    data: bytes,
+    limits: NotebookLimits = DEFAULT_LIMITS,
+) -> Draft:
     """Save an uploaded notebook's answers as the engineer's draft, after the checks every
     upload passes (``submissions.parse_upload``); the caller commits.
 
     Raises InvalidInput saying what is wrong and what to do; nothing is stored then.
     """
     try:
-        nb = submissions.parse_upload(data, version)
+        nb = submissions.parse_upload(data, version, limits)
     except InvalidInput as refused:
         raise InvalidInput(NOT_LOADED + refused.message.rstrip(".") + "." + WHAT_TO_DO) from refused
-    return submissions.save_draft(session, user=user, version=version, answers=answers_of(nb))
+    return submissions.save_draft(
+        session, user=user, version=version, answers=answers_of(nb), limits=limits
+    )

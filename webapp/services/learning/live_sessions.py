@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -168,8 +168,19 @@ def stop(session: Session, row: LiveKernel, settings: LiveSettings) -> None:
     forget(session, row)
 
 
-def touch(row: LiveKernel, now: datetime) -> None:
+# A kernel's last use orders the engineer's kernels and shows on the admin page, to the minute (the
+# host culls idle kernels by its own clock). Writing it for every cell would make each run a
+# database write and commit; once a minute is enough.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def touch(row: LiveKernel, now: datetime) -> bool:
+    """Note that the engineer used the kernel at ``now``, unless that was noted less than
+    TOUCH_EVERY before; True when the row changed."""
+    if now - row.last_used_at < TOUCH_EVERY:
+        return False
     row.last_used_at = now
+    return True
 
 
 def execute(row: LiveKernel, code: str, settings: LiveSettings) -> Iterator[dict[str, Any]]:

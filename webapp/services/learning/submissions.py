@@ -16,10 +16,17 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.db import Session
 from webapp.grading import notebook as nbg
 from webapp.grading import validation
+from webapp.grading.wellformed import (
+    DEFAULT_LIMITS,
+    NotebookLimits,
+    answers_size_problem,
+    size_problem,
+)
 from webapp.models import (
     Draft,
     Exercise,
@@ -95,10 +102,13 @@ def notebook_from_answers(student: dict[str, Any], answers: dict[str, str]) -> N
 REFUSED = "This notebook cannot be graded here: "
 
 
-def parse_upload(data: bytes, version: NotebookVersion) -> NotebookNode:
-    """Check an uploaded .ipynb against the notebook; raises InvalidInput saying what is wrong."""
+def parse_upload(
+    data: bytes, version: NotebookVersion, limits: NotebookLimits = DEFAULT_LIMITS
+) -> NotebookNode:
+    """Check an uploaded .ipynb against the notebook and ``limits``; raises InvalidInput saying
+    what is wrong. Linear in the file's size: the bounds are checked before anything slower."""
     try:
-        nb = nbg.read_notebook(data)
+        nb = nbg.read_notebook(data, limits)
     except nbg.InvalidNotebook as exc:
         raise InvalidInput(f"The file is not a notebook Skillforge can grade: {exc}") from exc
     problems = validation.submission_problems(nbformat.from_dict(version.source), nb)
@@ -115,18 +125,23 @@ def create_submission(
     nb: NotebookNode,
     mode: str,
     practice_limit: practice.PracticeLimit = practice.DEFAULT_LIMIT,
+    limits: NotebookLimits = DEFAULT_LIMITS,
 ) -> Submission:
     """Store a notebook to grade; the caller commits, then queues ``submission.id``. A practice
     run ("Run tests") is held to ``practice_limit``: raises PracticeRunRefused, storing nothing.
 
-    Raises InvalidInput for an unknown mode, or for nbgrader metadata of the wrong types (checked
-    here too, so no way of building a submission stores one the grader would misread).
+    Raises InvalidInput for an unknown mode, for nbgrader metadata of the wrong types or a
+    notebook over ``limits`` (checked here too, so no way of building a submission stores one the
+    grader would misread or that is too big to handle).
     """
     if mode not in (SubmissionMode.CHECK.value, SubmissionMode.FINAL.value):
         raise InvalidInput("Choose 'Run tests' or 'Submit'.")
     malformed = validation.malformed_metadata(nb)
     if malformed:
         raise InvalidInput(REFUSED + " ".join(malformed))
+    too_large = size_problem(nb, limits)
+    if too_large is not None:
+        raise InvalidInput(REFUSED + too_large)
     submission = Submission(
         user_id=user.id,
         version_id=version.id,
@@ -158,6 +173,21 @@ def claim(session: Session, submission_id: int, *, now: datetime, lease: timedel
             ),
         )
         .values(status=SubmissionStatus.RUNNING.value, started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def hand_back(session: Session, submission_id: int) -> bool:
+    """Return a running submission to the queue (its worker is stopping); False when it is not
+    running any more (it finished meanwhile)."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            Submission.status == SubmissionStatus.RUNNING.value,
+        )
+        .values(status=SubmissionStatus.QUEUED.value, started_at=None)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
@@ -231,17 +261,48 @@ def get_for_viewer(session: Session, submission_id: int, *, viewer: User) -> Sub
 
 
 def save_draft(
-    session: Session, *, user: User, version: NotebookVersion, answers: dict[str, str]
+    session: Session,
+    *,
+    user: User,
+    version: NotebookVersion,
+    answers: dict[str, str],
+    limits: NotebookLimits = DEFAULT_LIMITS,
 ) -> Draft:
-    """Keep the engineer's unsent answers (autosave); only solution cells of the notebook."""
+    """Keep the engineer's unsent answers (autosave); only solution cells of the notebook.
+
+    Raises InvalidInput for an answer to a cell the notebook does not have, or one longer than a
+    cell may be (``limits.max_source_bytes``); nothing is stored then."""
+    check_answer_sizes(answers, limits)
     notebook_from_answers(version.student, answers)  # raises InvalidInput for unknown cells
-    draft = session.scalar(
-        select(Draft).where(Draft.user_id == user.id, Draft.notebook_id == version.notebook_id)
-    ) or Draft(user_id=user.id, notebook_id=version.notebook_id)
-    draft.version_id, draft.answers = version.id, dict(answers)
-    session.add(draft)
-    session.flush()
-    return draft
+    # One statement that inserts or updates: two tabs, or an autosave and Submit, racing to save
+    # the first draft must both succeed (a select-then-insert lets the second hit the unique key).
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = datetime.now(UTC)
+    values = insert(Draft).values(
+        user_id=user.id,
+        notebook_id=version.notebook_id,
+        version_id=version.id,
+        answers=dict(answers),
+        updated_at=now,
+    )
+    session.execute(
+        values.on_conflict_do_update(
+            index_elements=[Draft.user_id, Draft.notebook_id],
+            set_={"version_id": version.id, "answers": values.excluded.answers, "updated_at": now},
+        )
+    )
+    return session.scalars(
+        select(Draft)
+        .where(Draft.user_id == user.id, Draft.notebook_id == version.notebook_id)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def check_answer_sizes(answers: dict[str, str], limits: NotebookLimits) -> None:
+    """Raises InvalidInput naming the first answer longer than a cell's source may be."""
+    if (problem := answers_size_problem(answers, limits.max_source_bytes)) is not None:
+        raise InvalidInput(problem)
 
 
 def load_draft(session: Session, *, user_id: int, notebook_id: int) -> dict[str, str]:

@@ -77,7 +77,7 @@ def create_user(
     role = parse_role(str(role))
     if not display_name.strip():
         raise InvalidInput("Give the user a display name.")
-    passwords.check_policy(password)
+    passwords.check_policy(password, personal=(address, display_name))
     if find_by_email(session, address) is not None:
         raise Conflict(f"A user with the email {address} already exists.")
     user = User(
@@ -127,6 +127,6 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
         raise InvalidInput("Your current password is not correct.")
     if current == new:
         raise InvalidInput("Choose a new password that differs from the current one.")
-    passwords.check_policy(new)
+    passwords.check_policy(new, personal=(user.email, user.display_name))
     user.password_hash = passwords.hash_password(new)
     audit.record(session, actor=user, action="user.password", target_type="user", target_id=user.id)

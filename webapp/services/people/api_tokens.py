@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,13 @@ from webapp.services.access import policy
 from webapp.services.errors import InvalidInput, NotFound
 
 PREFIX = "sf_"
+# What a token may read, chosen at creation; every API endpoint names the scope it needs.
+SCOPES = {
+    "skills": "Skill matrices and engineers' progress",
+    "staffing": "Projects' staffing gaps",
+    "plans": "Training plans",
+}
+LIFETIMES_DAYS = (7, 30, 90, 365)
 MAX_ACTIVE = 10
 # Writing last_used_at on every call would turn reads into writes; once a minute is enough.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -36,15 +44,43 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(session: Session, *, actor: User, name: str) -> NewToken:
-    """A new token for the actor. Raises InvalidInput for a bad name or too many tokens."""
+def create_token(
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    scopes: Sequence[str] = tuple(SCOPES),
+    days: int = 90,
+    now: datetime | None = None,
+) -> NewToken:
+    """A new token for the actor, reading only ``scopes``, expiring after ``days``. Raises
+    InvalidInput for a bad name, scope or lifetime, or too many tokens."""
     name = name.strip()
     if not name or len(name) > 80:
         raise InvalidInput("Name the token (at most 80 characters), e.g. after the tool using it.")
+    unknown = sorted(set(scopes) - SCOPES.keys())
+    if unknown or not scopes:
+        raise InvalidInput(
+            "Choose what the token may read: one or more of " + ", ".join(SCOPES) + "."
+        )
+    if days not in LIFETIMES_DAYS:
+        raise InvalidInput(
+            "Choose how long the token works: "
+            + ", ".join(f"{d} days" for d in LIFETIMES_DAYS)
+            + "."
+        )
     if len(list_tokens(session, actor.id)) >= MAX_ACTIVE:
         raise InvalidInput(f"You have {MAX_ACTIVE} active tokens; revoke one you no longer use.")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=actor.id, name=name, token_hash=digest(secret))
+    now = now or datetime.now(UTC)
+    token = ApiToken(
+        user_id=actor.id,
+        name=name,
+        token_hash=digest(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        scopes=sorted(set(scopes)),
+    )
     session.add(token)
     session.flush()
     audit.record(
@@ -54,6 +90,8 @@ def create_token(session: Session, *, actor: User, name: str) -> NewToken:
         target_type="api_token",
         target_id=token.id,
         name=name,
+        scopes=token.scopes,
+        days=days,
     )
     return NewToken(token, secret)
 
@@ -88,7 +126,16 @@ def revoke_token(session: Session, token_id: int, *, actor: User) -> ApiToken:
 
 
 def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> User | None:
-    """The active owner of an unrevoked token, or None; notes when the token was last used."""
+    """The active owner of an unrevoked, unexpired token, or None; notes when the token was last
+    used."""
+    found = authenticate_token(session, secret, now=now)
+    return found[1] if found else None
+
+
+def authenticate_token(
+    session: Session, secret: str, *, now: datetime | None = None
+) -> tuple[ApiToken, User] | None:
+    """The unrevoked, unexpired token and its active owner, or None; notes the last use."""
     if not secret.startswith(PREFIX):
         return None
     row = session.execute(
@@ -100,7 +147,9 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         return None
     token, user = row
     now = now or datetime.now(UTC)
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
         token.last_used_at = now
         session.flush()
-    return user  # type: ignore[no-any-return]
+    return token, user

@@ -1,15 +1,20 @@
-"""Password hashing with Argon2id (argon2-cffi), and the password policy."""
+"""Password hashing with Argon2id (argon2-cffi), and the password policy: at least 12 characters
+and not guessable, judged by zxcvbn (common passwords, dictionary words, keyboard patterns,
+repeats, dates, and the person's own name and email)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from webapp.services.errors import InvalidInput
 
-MIN_LENGTH = 10
+MIN_LENGTH = 12
+MIN_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" against a throttled online attack
 DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
 _hasher = PasswordHasher.from_parameters(getattr(profiles, DEFAULT_PROFILE))
 # Verified against when an email is unknown, so both paths cost the same time.
@@ -31,12 +36,18 @@ def use_profile(name: str) -> None:
         _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
-def check_policy(password: str) -> None:
-    """Raise InvalidInput when a new password is too weak to accept."""
+def check_policy(password: str, *, personal: Sequence[str] = ()) -> None:
+    """Raise InvalidInput, saying why and what to do, when a new password is too weak: shorter
+    than MIN_LENGTH, or easy to guess (``personal``: the person's name and email)."""
     if len(password) < MIN_LENGTH:
         raise InvalidInput(f"Choose a password of at least {MIN_LENGTH} characters.")
-    if password.isdigit() or password.lower() == password.lower()[0] * len(password):
-        raise InvalidInput("Choose a password that is not a single repeated character or digits.")
+    verdict = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
+    if verdict["score"] < MIN_SCORE:
+        warning = verdict["feedback"].get("warning") or "This password is easy to guess."
+        raise InvalidInput(
+            f"{warning.rstrip('.')}. Choose a longer password of several uncommon words, "
+            "not your name or email."
+        )
 
 
 def hash_password(password: str) -> str:

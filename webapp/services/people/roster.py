@@ -1,18 +1,56 @@
-"""Roster import: a CSV of (email, name, team, role), stored whole or not at all."""
+"""Roster import: a CSV of (email, name, team, role), stored whole or not at all.
+
+Optional columns set capacity (``people.capacity``): ``availability_pct``,
+``learning_hours_per_week`` ("default" for the organisation's) and ``holidays`` (ranges
+separated by ";", "none" for none). An empty cell leaves the value as it is.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from webapp.db import Session
 from webapp.models import Role, User
-from webapp.services import audit
+from webapp.services import audit, tabular
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
-from webapp.services.people import accounts, passwords
+from webapp.services.people import accounts, capacity, lifecycle, passwords, sessions
 
 COLUMNS = ("email", "name", "team", "role")
+OPTIONAL = ("availability_pct", "learning_hours_per_week", "holidays")
+
+
+@dataclass(frozen=True)
+class CapacityCells:
+    """The optional capacity cells as parsed; None leaves the value as it is."""
+
+    availability_pct: int | None = None
+    hours_per_week: tuple[float | None] | None = None  # (hours,) when set; (None,): default
+    holidays: tuple[tuple[date, date], ...] | None = None
+
+    def applied_to(self, user: User) -> capacity.Capacity | None:
+        """The user's capacity with these cells written over it, or None if none is set."""
+        if self == CapacityCells():
+            return None
+        current = tuple((p.starts_on, p.ends_on) for p in user.unavailable)
+        hours = self.hours_per_week
+        return capacity.Capacity(
+            user.availability_pct if self.availability_pct is None else self.availability_pct,
+            user.learning_hours_per_week if hours is None else hours[0],
+            current if self.holidays is None else self.holidays,
+        )
+
+
+def parse_capacity_cells(values: dict[str, str]) -> CapacityCells:
+    """Raises InvalidInput with what to write instead."""
+    pct, hours, away = (values.get(c, "").strip() for c in OPTIONAL)
+    return CapacityCells(
+        capacity.parse_availability(pct) if pct else None,
+        None
+        if not hours
+        else (None if hours.lower() == "default" else capacity.parse_hours(hours),),
+        None if not away else (() if away.lower() == "none" else capacity.parse_holidays(away)),
+    )
 
 
 @dataclass(frozen=True)
@@ -22,6 +60,7 @@ class RosterRow:
     name: str
     team: str
     role: Role
+    capacity: CapacityCells = field(default_factory=CapacityCells)
 
 
 @dataclass(frozen=True)
@@ -33,20 +72,20 @@ class ImportedUser:
 
 def parse_roster(text: str) -> list[RosterRow]:
     """Parse and check every row; raises RowErrors listing each bad line, or InvalidInput."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header, found = tabular.records(text)
+    except tabular.CsvUnreadable as exc:
+        raise InvalidInput(str(exc)) from None
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InvalidInput(
             f"The roster needs a header row with the columns {', '.join(COLUMNS)}; "
             f"missing: {', '.join(missing)}."
         )
-    reader.fieldnames = header
     rows: list[RosterRow] = []
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
+    for line, record in found:
         try:
             rows.append(_parse_row(line, record, seen))
         except DomainError as exc:
@@ -59,16 +98,24 @@ def parse_roster(text: str) -> list[RosterRow]:
 
 
 def _parse_row(line: int, record: dict[str, str | None], seen: dict[str, int]) -> RosterRow:
-    values = {c: (record.get(c) or "").strip() for c in COLUMNS}
+    values = {c: (record.get(c) or "").strip() for c in (*COLUMNS, *OPTIONAL)}
     empty = [c for c in COLUMNS if not values[c]]
     if empty:
         raise InvalidInput(f"empty {', '.join(empty)}")
+    for column, what, most in (("name", "name", 120), ("team", "team name", 120)):
+        if len(values[column]) > most:
+            raise InvalidInput(f"the {what} is longer than {most} characters")
     email = accounts.normalise_email(values["email"])
     if email in seen:
         raise InvalidInput(f"{email} appears again (first on line {seen[email]})")
     seen[email] = line
     return RosterRow(
-        line, email, values["name"], values["team"], accounts.parse_role(values["role"])
+        line,
+        email,
+        values["name"],
+        values["team"],
+        accounts.parse_role(values["role"]),
+        parse_capacity_cells(values),
     )
 
 
@@ -78,7 +125,8 @@ def import_roster(session: Session, text: str, *, actor: User | None) -> list[Im
     Every row is checked before anything is written; the caller commits once. Raises RowErrors.
     """
     results = []
-    for row in parse_roster(text):
+    rows = parse_roster(text)
+    for row in rows:
         user = accounts.find_by_email(session, row.email)
         initial = None
         if user is None:
@@ -92,11 +140,18 @@ def import_roster(session: Session, text: str, *, actor: User | None) -> list[Im
                 actor=actor,
             )
         else:
+            lifecycle.guard_last_admin(session, user, role=row.role.value, active=user.active)
+            if user.role != row.role.value:
+                sessions.end_all(session, user.id, now=datetime.now(UTC), why="role")
             user.display_name, user.role = row.name, row.role.value
+        new_capacity = row.capacity.applied_to(user)
+        if new_capacity is not None:
+            capacity.apply_capacity(session, user, new_capacity)
         team = accounts.get_or_create_team(session, row.team)
         accounts.join_team(session, user=user, team=team, as_manager=row.role == Role.MANAGER)
         results.append(ImportedUser(row.email, initial is not None, initial))
     created = sum(r.created for r in results)
+    with_capacity = sum(row.capacity != CapacityCells() for row in rows)
     audit.record(
         session,
         actor=actor,
@@ -105,6 +160,7 @@ def import_roster(session: Session, text: str, *, actor: User | None) -> list[Im
         target_id=None,
         rows=len(results),
         created=created,
+        capacity_set=with_capacity,
     )
     session.flush()
     return results

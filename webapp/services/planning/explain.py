@@ -3,7 +3,8 @@
 Each unfilled slot gets its true reason, found on the same indexed instance the optimiser solves
 (``optimiser_model.Instance``): nobody to staff it, no workshop in the catalog teaching the level,
 prerequisites nobody can meet, training longer than the learning time left, nobody with time to
-spare, training dearer than leaving the slot open, or everyone able being needed elsewhere.
+spare, everyone able already holding another role on the project, training dearer than leaving
+the slot open, or everyone able being needed elsewhere.
 """
 
 from __future__ import annotations
@@ -37,13 +38,24 @@ class PlanLine:
     level_name: str
     due: date
     workshops: tuple[tuple[str, float], ...]  # (title, hours) in the order to take them
+    accepted: tuple[str, ...] = ()  # workshops already accepted for this engineer and skill
 
     @property
     def hours(self) -> float:
         return sum(h for _, h in self.workshops)
 
     @property
+    def key(self) -> str:
+        """The line's name in an accept form: engineer and requirement."""
+        return f"{self.engineer_id}-{self.requirement_id}"
+
+    @property
     def sentence(self) -> str:
+        if not self.workshops and self.accepted:
+            return (
+                f"{self.engineer} reaches {self.level_name} in {self.skill} for {self.project} "
+                f"with the training already accepted ({and_list(self.accepted)})."
+            )
         if not self.workshops:
             held = f"{self.level_name} in {self.skill}"
             return f"{self.engineer} already holds {held}: staff {self.project}."
@@ -102,6 +114,7 @@ def level_name(inputs: PlanInputs, level: int) -> str:
 def _lines(inputs: PlanInputs, plan: Plan, reqs: Mapping[int, RequirementIn]) -> list[PlanLine]:
     eng = {e.id: e.name for e in inputs.engineers}
     ws = {w.id: w.title for w in inputs.workshops}
+    verifies = {w.id: w.verifies for w in inputs.workshops}
     per_pair: dict[tuple[int, int], list[tuple[int, str, float]]] = {}
     for t in plan.training:
         for rid in t.for_requirements:
@@ -123,6 +136,13 @@ def _lines(inputs: PlanInputs, plan: Plan, reqs: Mapping[int, RequirementIn]) ->
                 level_name(inputs, r.min_level),
                 r.start_date,
                 tuple((title, hours) for _, title, hours in steps),
+                tuple(
+                    sorted(
+                        ws[w]
+                        for w in inputs.accepted.get(a.engineer_id, ())
+                        if verifies.get(w, {}).get(r.skill_id, 0) >= r.min_level
+                    )
+                ),
             )
         )
     return lines
@@ -155,18 +175,25 @@ def unfilled_reasons(inputs: PlanInputs, plan: Plan, settings: PlanSettings) -> 
         settings,
         settings.today or date.today(),
     )
-    fixed, _ = inst.fixed_staff()
     index = {r.id: i for i, r in enumerate(inputs.requirements)}
     row = {e.id: i for i, e in enumerate(inputs.engineers)}
-    staffed = fixed.copy()
+    staffed = np.zeros((len(inst.engineers), len(inst.requirements)), dtype=bool)
     for a in plan.assignments:
         staffed[row[a.engineer_id], index[a.requirement_id]] = True
-    return {rid: _reason(inst, index[rid], ~staffed[:, index[rid]]) for rid, _ in plan.unfilled}
+    projects = inst.req_project[:, None] == np.arange(int(inst.req_project.max()) + 1)[None, :]
+    roles = staffed.astype(np.int64) @ projects.astype(np.int64)  # E x P: roles held per project
+    return {
+        rid: _reason(
+            inst, index[rid], ~staffed[:, index[rid]], roles[:, inst.req_project[index[rid]]] > 0
+        )
+        for rid, _ in plan.unfilled
+    }
 
 
-def _reason(inst: Instance, r: int, free: np.ndarray) -> str:
+def _reason(inst: Instance, r: int, free: np.ndarray, on_role: np.ndarray) -> str:
     """The first of the reasons that holds for requirement ``r`` among the ``free`` engineers
-    (those not already filling one of its slots)."""
+    (those not already filling one of its slots); ``on_role`` marks those holding another role
+    on its project in the plan."""
     req = inst.requirements[r]
     skill, level = int(inst.req_skill[r]), int(inst.req_level[r])
     holders = free & inst.qualified[:, r]
@@ -182,18 +209,25 @@ def _reason(inst: Instance, r: int, free: np.ndarray) -> str:
         )
     able = holders | (free & inst.in_time[:, r])
     if not able.any():
-        hours = float(bound[free & np.isfinite(bound)].min())
-        left = float(inst.avail[inst.req_class[r]])
+        reach = free & np.isfinite(bound)
+        hours = float(bound[reach].min())
+        budgets = inst.avail[reach, inst.req_class[r]]
+        left = float(budgets.max())
         return (
             f"the shortest training to level {level} in {req.skill_name} takes {hours:g} h, "
             f"more than the "
-            f"{left:g} h of learning time before {req.project_name} starts on "
+            f"{left:g} h of learning time {_anyone(budgets)}before {req.project_name} starts on "
             f"{day(req.start_date)}"
         )
     people = _names(inst, able)
     if not (able & inst.alloc_ok[:, r]).any():
         return f"{people} cannot spare the {req.allocation_pct} % of time it asks"
     able &= inst.alloc_ok[:, r]
+    if on_role[able].all():
+        return (
+            f"{_names(inst, able)}, who could fill it, already {_verb(able, 'holds', 'hold')} "
+            f"another role on {req.project_name} (one person holds one role per project)"
+        )
     if not holders.any() and bound[able].min() > inst.req_weight[r]:
         return (
             f"training anyone for it takes at least {float(bound[able].min()):g} h, more than "
@@ -207,6 +241,11 @@ def _reason(inst: Instance, r: int, free: np.ndarray) -> str:
 
 def _names(inst: Instance, mask: np.ndarray) -> str:
     return and_list(sorted(inst.engineers[i].name for i in np.flatnonzero(mask).tolist()))
+
+
+def _anyone(budgets: np.ndarray) -> str:
+    """ "anyone has " when the people's learning budgets differ (the figure is the largest)."""
+    return "" if float(budgets.min()) == float(budgets.max()) else "anyone has "
 
 
 def _verb(mask: np.ndarray, one: str, many: str) -> str:

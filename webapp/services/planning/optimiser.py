@@ -3,8 +3,11 @@
 The model (see `optimiser_model`) is a MILP solved by HiGHS. Columns are
 x[e, r] (engineer e fills one slot of requirement r), t[e, w, k] (e has passed workshop w by the
 k-th distinct project start date) and u[r] (slots of r left unfilled). Training is sequential, so
-the workshops due by each date must fit in the learning hours available until then; workshops
-are then ordered earliest deadline first, prerequisites before dependants.
+the workshops due by each date must fit in the engineer's learning hours until then (their weekly
+budget, less their holidays); workshops are then ordered earliest deadline first, prerequisites
+before dependants. Capacity is true: an engineer fills a slot once (x is binary), holds one role
+per project, and the shares their new roles add never exceed what their availability leaves
+after their existing assignments.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import highspy
 import numpy as np
 
 from webapp.services.planning.optimiser_model import (
+    Earlier,
     EngineerIn,
     Instance,
     PlanSettings,
@@ -106,23 +111,57 @@ class Plan:
             "solve_seconds": self.solve_seconds,
         }
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Plan:
+        """The plan ``to_json`` gave (an unknown gap comes back infinite)."""
+        return cls(
+            body["status"],
+            float(body["objective"]),
+            math.inf if body["gap"] is None else float(body["gap"]),
+            float(body["training_hours"]),
+            int(body["unfilled_slots"]),
+            tuple((u["requirement_id"], u["slots"]) for u in body["unfilled"]),
+            tuple(PlannedAssignment(**a) for a in body["assignments"]),
+            tuple(
+                PlannedTraining(
+                    **(
+                        t
+                        | {
+                            "finish_by": date.fromisoformat(t["finish_by"]),
+                            "for_requirements": tuple(t["for_requirements"]),
+                        }
+                    )
+                )
+                for t in body["training"]
+            ),
+            float(body["solve_seconds"]),
+        )
+
 
 def plan_training(
     engineers: Sequence[EngineerIn],
     workshops: Sequence[WorkshopIn],
     requirements: Sequence[RequirementIn],
     settings: PlanSettings = PlanSettings(),  # noqa: B008 - frozen, safe to share
+    *,
+    earlier: Earlier | None = None,
+    deadline: float | None = None,
 ) -> Plan:
     """Cheapest plan (training hours + weighted unfilled penalty) that closes the gaps.
 
     Status is "optimal" when the gap target was proven, "time_limit" when the time ran out (the
-    best plan found is returned), "empty" when there is no requirement at all.
+    best plan found is returned), "empty" when there is no requirement at all. ``earlier``
+    is what earlier parts of a plan made in parts gave; with a ``deadline`` (a
+    ``time.perf_counter()`` value) the solver stops by then, the model's layout included.
     """
     started = time.perf_counter()
     if not requirements:
         return Plan("empty", 0.0, 0.0, 0.0, 0, (), (), (), 0.0)
-    inst = Instance(engineers, workshops, requirements, settings, settings.today or date.today())
+    today = settings.today or date.today()
+    inst = Instance(engineers, workshops, requirements, settings, today, earlier or Earlier())
     model = build_model(inst)
+    if deadline is not None:
+        settings = replace(settings, time_limit_s=max(0.05, deadline - time.perf_counter()))
     values, status, gap = _solve(model, settings)
     return _decode(inst, model, values, status, gap, time.perf_counter() - started)
 
@@ -196,9 +235,7 @@ def _decode(
         if not inst.qualified[e, r]:
             for w in _needed(inst, e, r, done.get((e, int(inst.req_class[r])), set())):
                 needs.setdefault((e, w), []).append(r)
-    fixed_e, fixed_r = np.nonzero(model.fixed)
-    pairs = [(e, r, True) for e, r in zip(fixed_e.tolist(), fixed_r.tolist(), strict=True)]
-    pairs += [
+    pairs = [
         (int(model.xe[i]), int(model.xr[i]), bool(inst.qualified[model.xe[i], model.xr[i]]))
         for i in chosen
     ]

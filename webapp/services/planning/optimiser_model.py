@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
@@ -13,7 +13,13 @@ import numpy as np
 
 @dataclass(frozen=True)
 class EngineerIn:
-    """An engineer as the database sees them; `levels` maps skill id to the current level."""
+    """An engineer as the database sees them; `levels` maps skill id to the current level.
+
+    `allocated_pct` is the share of their time already assigned across open projects (at least
+    the sum of `allocations`, which gives it project by project); `availability_pct` is the share
+    they have at all. `hours_per_week` is their learning budget (None: the plan's default) and
+    `unavailable` their holidays, inclusive date ranges that give no learning hours.
+    """
 
     id: int
     name: str
@@ -21,6 +27,10 @@ class EngineerIn:
     passed_workshops: frozenset[int] = frozenset()
     allocated_pct: int = 0
     assigned_projects: frozenset[int] = frozenset()
+    allocations: Mapping[int, int] = field(default_factory=dict)
+    availability_pct: int = 100
+    hours_per_week: float | None = None
+    unavailable: tuple[tuple[date, date], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,16 @@ def topological_order(workshops: Sequence[WorkshopIn]) -> list[int]:
     return order
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """What earlier parts of a plan made in parts gave: the (engineer id, project id) roles held
+    there, and engineer id -> (due date, hours) of the training planned there, which the
+    learning hours must still leave room for."""
+
+    held: frozenset[tuple[int, int]] = frozenset()
+    spent: Mapping[int, Sequence[tuple[date, float]]] = field(default_factory=dict)
+
+
 @dataclass
 class Instance:
     """Everything the MILP needs, indexed: engineers E, workshops W, skills S, requirements R."""
@@ -107,6 +127,7 @@ class Instance:
     requirements: Sequence[RequirementIn]
     settings: PlanSettings
     today: date
+    earlier: Earlier = field(default_factory=lambda: Earlier())
 
     def __post_init__(self) -> None:
         self.skill_col = _skill_columns(self.engineers, self.workshops, self.requirements)
@@ -117,10 +138,8 @@ class Instance:
         self.hours = np.array([float(w.hours) for w in self.workshops], dtype=float)
         self.verifies = self._verifies()
         self.passed, self.eff = self._engineer_matrices()
-        self.cap = np.array([100.0 - e.allocated_pct for e in self.engineers])
         self.dates = sorted({r.start_date for r in self.requirements})
-        weeks = np.array([max((d - self.today).days, 0) / 7.0 for d in self.dates])
-        self.avail = weeks * self.settings.hours_per_week  # training hours before each class
+        self.avail = self._learning_hours()  # E x K training hours before each date class
         self.req_class = np.array(
             [self.dates.index(r.start_date) for r in self.requirements], dtype=np.int64
         )
@@ -130,13 +149,91 @@ class Instance:
         self.req_weight = np.array(
             [self.settings.unfilled_penalty_hours * r.importance for r in self.requirements]
         )
-        self.on_project = np.array(
+        projects = {p: i for i, p in enumerate(sorted({r.project_id for r in self.requirements}))}
+        self.req_project = np.array(
+            [projects[r.project_id] for r in self.requirements], dtype=np.int64
+        ).reshape(len(self.requirements))
+        self._allocation_matrices()
+
+    def _allocation_matrices(self) -> None:
+        """Who is on which project at what share, what is free, and what each role would cost.
+
+        A role on a project the engineer is already on raises that assignment to the role's share
+        (it costs the difference); a role elsewhere costs its whole share. `cap` is the share
+        left for new roles: availability minus every existing assignment, never below zero.
+        """
+        n_e, n_r = len(self.engineers), len(self.requirements)
+        own = np.zeros((n_e, n_r))
+        on = np.zeros((n_e, n_r), dtype=bool)
+        by_project: dict[int, list[int]] = {}
+        for r, req in enumerate(self.requirements):
+            by_project.setdefault(req.project_id, []).append(r)
+        for i, e in enumerate(self.engineers):
+            for project in e.assigned_projects | e.allocations.keys():
+                rs = by_project.get(project, [])
+                on[i, rs] = True
+                own[i, rs] = e.allocations.get(project, 0)
+        self.on_project = on
+        load = np.array(
+            [max(e.allocated_pct, sum(e.allocations.values())) for e in self.engineers], float
+        )
+        self.availability = np.array([float(e.availability_pct) for e in self.engineers])
+        self.cap = np.maximum(self.availability - load, 0.0).reshape(n_e)
+        self.role_cost = np.maximum(self.req_alloc[None, :] - own, 0.0).reshape(n_e, n_r)
+        held = self.earlier.held
+        if held:
+            for i, e in enumerate(self.engineers):
+                rs = [r for p in by_project if (e.id, p) in held for r in by_project[p]]
+                self.role_cost[i, rs] = np.inf  # one role per project: the earlier part gave it
+
+    def _learning_hours(self) -> np.ndarray:
+        """E x K: each engineer's learning hours from today until each date class, their weekly
+        budget times the weeks left, less the days of their holidays in between."""
+        days = np.array([max((d - self.today).days, 0) for d in self.dates], dtype=float)
+        per_week = np.array(
             [
-                [r.project_id in e.assigned_projects for r in self.requirements]
+                self.settings.hours_per_week if e.hours_per_week is None else e.hours_per_week
                 for e in self.engineers
-            ],
-            dtype=bool,
-        ).reshape(len(self.engineers), len(self.requirements))
+            ]
+        )
+        off = np.zeros((len(self.engineers), len(self.dates)))
+        for i, e in enumerate(self.engineers):
+            if e.unavailable:
+                off[i] = [days_off(e.unavailable, self.today, until) for until in self.dates]
+        hours = (np.maximum(days[None, :] - off, 0.0) / 7.0) * per_week[:, None]
+        hours = hours.reshape(len(self.engineers), len(self.dates))
+        for i, e in enumerate(self.engineers):
+            if self.earlier.spent.get(e.id):
+                hours[i] = self._left_after(i, self.earlier.spent[e.id], hours[i])
+        return hours
+
+    def _left_after(
+        self, e: int, spent: Sequence[tuple[date, float]], hours: np.ndarray
+    ) -> np.ndarray:
+        """Hours left by each date class once the training already planned is done in time.
+
+        Training is sequential, earliest deadline first: what is newly due by class k must fit
+        beside the earlier training due by every deadline from k's date up to the next class's.
+        """
+        ends = [*self.dates[1:], date.max]
+        left = hours.copy()
+        for k, (start, end) in enumerate(zip(self.dates, ends, strict=True)):
+            checks = [start, *sorted({d for d, _ in spent if start < d < end})]
+            left[k] = min(
+                (hours[k] if d == start else self.learning_hours(e, d))
+                - sum(h for due, h in spent if due <= d)
+                for d in checks
+            )
+        return np.maximum(left, 0.0)
+
+    def learning_hours(self, e: int, until: date) -> float:
+        """Engineer position e's learning hours from today until `until` (any date)."""
+        eng = self.engineers[e]
+        per_week = (
+            self.settings.hours_per_week if eng.hours_per_week is None else eng.hours_per_week
+        )
+        days = max((until - self.today).days, 0) - days_off(eng.unavailable, self.today, until)
+        return max(days, 0) / 7.0 * per_week
 
     def _verifies(self) -> np.ndarray:
         out = np.zeros((len(self.workshops), len(self.skill_col)), dtype=np.int64)
@@ -196,29 +293,39 @@ class Instance:
         return lb
 
     def fixed_staff(self) -> tuple[np.ndarray, np.ndarray]:
-        """Engineers already on the project and qualified fill slots for free: (E x R mask, open).
+        """A head start for heuristics: (E x R mask, slots left open) keeping qualified people
+        on their own projects, each in one role per project and within their free share.
 
-        They are fixed before the model is built: keeping them costs nothing and uses no new
-        allocation, so no optimal plan would move them.
+        The optimiser does not use it (the MILP places these people itself); the greedy baseline
+        does.
         """
-        qual = self.qualified
+        qual = self.qualified & self.on_project
         fixed = np.zeros_like(qual)
-        open_slots = np.zeros(len(self.requirements), dtype=np.int64)
-        for r, req in enumerate(self.requirements):
-            staff = np.flatnonzero(self.on_project[:, r] & qual[:, r])[: max(req.headcount, 0)]
-            fixed[staff, r] = True
-            open_slots[r] = max(req.headcount, 0) - len(staff)
+        open_slots = np.array([max(r.headcount, 0) for r in self.requirements], dtype=np.int64)
+        free = self.cap.copy()
+        held: set[tuple[int, int]] = set()
+        for r in range(len(self.requirements)):
+            for e in np.flatnonzero(qual[:, r]).tolist():
+                project = int(self.req_project[r])
+                if open_slots[r] == 0:
+                    break
+                if (e, project) in held or self.role_cost[e, r] > free[e] + 1e-9:
+                    continue
+                fixed[e, r] = True
+                held.add((e, project))
+                free[e] -= self.role_cost[e, r]
+                open_slots[r] -= 1
         return fixed, open_slots
 
     @cached_property
     def alloc_ok(self) -> np.ndarray:
-        """E x R: the engineer has the share of time the requirement asks (own projects: always)."""
-        return self.on_project | (self.req_alloc[None, :] <= self.cap[:, None] + 1e-9)
+        """E x R: the role's cost in share of time fits in what the engineer has free."""
+        return self.role_cost <= self.cap[:, None] + 1e-9
 
     @cached_property
     def in_time(self) -> np.ndarray:
         """E x R: the engineer could be trained to the requirement's level before it starts."""
-        return self.training_bound <= self.avail[self.req_class][None, :] + 1e-9
+        return self.training_bound <= self.avail[:, self.req_class] + 1e-9
 
     @cached_property
     def qualified(self) -> np.ndarray:
@@ -252,3 +359,17 @@ def _skill_columns(
     for e in engineers:
         skills.update(e.levels)
     return {s: i for i, s in enumerate(sorted(skills))}
+
+
+def days_off(unavailable: Sequence[tuple[date, date]], start: date, until: date) -> int:
+    """Days from `start` (included) to `until` (excluded) inside the inclusive ranges, counted
+    once where ranges overlap."""
+    last = until - timedelta(days=1)
+    spans = sorted((max(a, start), min(b, last)) for a, b in unavailable)
+    total, reach = 0, start - timedelta(days=1)
+    for a, b in spans:
+        a = max(a, reach + timedelta(days=1))
+        if b >= a:
+            total += (b - a).days + 1
+            reach = b
+    return total

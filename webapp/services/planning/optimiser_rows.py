@@ -45,7 +45,6 @@ class Model:
     te: np.ndarray  # engineer, workshop and date class of each t column
     tw: np.ndarray
     tk: np.ndarray
-    fixed: np.ndarray  # E x R already-staffed mask
     open_slots: np.ndarray
     cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
     upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -64,16 +63,20 @@ def build_model(inst: Instance, core: int = CORE_PER_SLOT) -> Model:
     """Prune impossible pairs, then lay out the columns and the rows of the MILP.
 
     Engineers who would need training are kept, per requirement, only among the `core` x open
-    slots cheapest by their training lower bound (plus ties); `core <= 0` keeps them all.
+    slots cheapest by their training lower bound (plus ties); `core <= 0` keeps them all. People
+    already on a project are columns like anyone else (their roles there cost only the share
+    they would add), so the capacity rules hold for them too.
     """
-    fixed, open_slots = inst.fixed_staff()
-    cand = inst.in_time & inst.alloc_ok & ~fixed & (open_slots > 0)[None, :]
+    open_slots = np.array([max(r.headcount, 0) for r in inst.requirements], dtype=np.int64)
+    cand = inst.in_time & inst.alloc_ok & (open_slots > 0)[None, :]
+    # The shortlist is sized by the slots that people already on the project leave open.
+    _, short = inst.fixed_staff()
     core_mask = _trainee_core(
-        inst.training_bound, cand, open_slots, core, inst.req_skill, inst.req_level
+        inst.training_bound, cand, short, core, inst.req_skill, inst.req_level
     )
     xe, xr = np.nonzero(cand & (inst.qualified | core_mask))
     te, tw, tk = _training_columns(inst, xe, xr)
-    model = Model(xe, xr, te, tw, tk, fixed, open_slots)
+    model = Model(xe, xr, te, tw, tk, open_slots)
     n_col = model.nx + model.nt + len(inst.requirements)
     model.cost = np.zeros(n_col)
     model.upper = np.ones(n_col)
@@ -81,6 +84,7 @@ def build_model(inst: Instance, core: int = CORE_PER_SLOT) -> Model:
     model.cost[model.nx + model.nt :] = inst.req_weight
     _fill_rows(inst, model)
     _allocation_rows(inst, model)
+    _one_role_rows(inst, model)
     tidx = np.full((len(inst.engineers), len(inst.workshops), len(inst.dates)), -1, dtype=np.int64)
     tidx[te, tw, tk] = model.nx + np.arange(model.nt)
     _skill_rows(inst, model, tidx)
@@ -105,6 +109,8 @@ def _trainee_core(
     for r in np.flatnonzero(trainable.any(axis=0)):
         es = np.flatnonzero(trainable[:, r])
         size = len(es) if core <= 0 else core * int(open_slots[r])
+        if size == 0:
+            continue
         if size < len(es):
             cut = np.partition(bound[es, r], size - 1)[size - 1]
             es = es[bound[es, r] <= cut]
@@ -133,7 +139,7 @@ def _training_columns(
         for j in inst.justifiers(int(inst.req_skill[r]), int(inst.req_level[r])):
             rel[es, j, k] = True
     for w in reversed(inst.order):
-        rw = rel[:, w, :] & (lb[:, w, None] <= inst.avail[None, :] + 1e-9)
+        rw = rel[:, w, :] & (lb[:, w, None] <= inst.avail + 1e-9)
         rel[:, w, :] = rw
         if not rw.any():
             continue
@@ -156,19 +162,31 @@ def _fill_rows(inst: Instance, model: Model) -> None:
 
 
 def _allocation_rows(inst: Instance, model: Model) -> None:
-    """New projects' allocations fit in what the engineer has left (own projects cost none)."""
-    new = ~inst.on_project[model.xe, model.xr]
-    cols = np.flatnonzero(new)
-    load = np.bincount(
-        model.xe[cols], weights=inst.req_alloc[model.xr[cols]], minlength=len(inst.engineers)
-    )
+    """The shares the new roles add fit in what the engineer has free (availability less every
+    existing assignment); a role on their own project adds only what it asks beyond it."""
+    cost = inst.role_cost[model.xe, model.xr]
+    cols = np.flatnonzero(cost > 0)
+    load = np.bincount(model.xe[cols], weights=cost[cols], minlength=len(inst.engineers))
     tight = np.flatnonzero(load > inst.cap + 1e-9)
     if not len(tight):
         return
     row_of = np.full(len(inst.engineers), -1)
     row_of[tight] = model.rows.new(len(tight), -np.inf, inst.cap[tight])
     cols = cols[row_of[model.xe[cols]] >= 0]
-    model.rows.coef(row_of[model.xe[cols]], cols, inst.req_alloc[model.xr[cols]])
+    model.rows.coef(row_of[model.xe[cols]], cols, cost[cols])
+
+
+def _one_role_rows(inst: Instance, model: Model) -> None:
+    """An engineer holds at most one role (fills one requirement) per project."""
+    key = model.xe * (int(inst.req_project.max(initial=0)) + 1) + inst.req_project[model.xr]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    shared = np.flatnonzero(counts > 1)
+    if not len(shared):
+        return
+    row_of = np.full(len(counts), -1)
+    row_of[shared] = model.rows.new(len(shared), -np.inf, 1.0)
+    cols = np.flatnonzero(row_of[inverse] >= 0)
+    model.rows.coef(row_of[inverse[cols]], cols, 1.0)
 
 
 def _skill_rows(inst: Instance, model: Model, tidx: np.ndarray) -> None:
@@ -234,10 +252,10 @@ def _capacity_rows(inst: Instance, model: Model, k_next: np.ndarray) -> None:
     total = np.zeros((n_e, n_k))
     for k, cols in enumerate(spans):
         total[:, k] = np.bincount(model.te[cols], weights=hours[cols], minlength=n_e)
-    tight = has & (total > inst.avail[None, :] + 1e-9)
+    tight = has & (total > inst.avail + 1e-9)
     row_of = np.full((n_e, n_k), -1)
     e_t, k_t = np.nonzero(tight)
-    row_of[e_t, k_t] = model.rows.new(len(e_t), -np.inf, inst.avail[k_t])
+    row_of[e_t, k_t] = model.rows.new(len(e_t), -np.inf, inst.avail[e_t, k_t])
     for k, cols in enumerate(spans):
         rows = row_of[model.te[cols], k]
         keep = rows >= 0

@@ -2,19 +2,18 @@
 
 ``load_inputs`` turns a team (or the whole organisation) into the optimiser's dataclasses with a
 handful of set-based queries; ``explain`` (its own module) turns a ``Plan`` into sentences a
-manager can act on. Solving a team takes seconds at most; results are kept in a small cache keyed
-by the inputs' digest, so a page shows the last plan until the data it was made from changes. That
-cache lives in each process, so another web worker may not have a plan this one computed (issue 12
-stores plans).
+manager can act on. ``solve`` is run by a worker for a stored plan job (``runs``) or by the CLI;
+``PlanReport`` goes to and from JSON so every server process reads the same stored plan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.db import Session
 from webapp.models import (
@@ -22,6 +21,8 @@ from webapp.models import (
     Project,
     ProjectAssignment,
     TeamMembership,
+    TrainingAssignment,
+    UnavailablePeriod,
     User,
     Workshop,
     WorkshopPrerequisite,
@@ -29,7 +30,7 @@ from webapp.models import (
     WorkshopSkill,
     WorkshopSkillPrerequisite,
 )
-from webapp.services.cache import LRU
+from webapp.services.planning.decompose import Part, plan_in_parts
 from webapp.services.planning.explain import PlanLine, UnfilledLine, describe_hire, explain
 from webapp.services.planning.inputs import PlanInputs
 from webapp.services.planning.optimiser import (
@@ -43,9 +44,11 @@ from webapp.services.planning.optimiser import (
     single_hire_whatif,
     workshop_impact,
 )
-from webapp.services.skills.levels import current_levels
+from webapp.services.planning.optimiser_model import Earlier
+from webapp.services.skills import levels as evidence
 from webapp.services.staffing.gaps import load_requirements
 from webapp.services.staffing.records import OPEN_STATUSES
+from webapp.services.words import count
 
 
 def _engineer_ids(session: Session, team_ids: Collection[int] | None) -> list[int]:
@@ -57,37 +60,128 @@ def _engineer_ids(session: Session, team_ids: Collection[int] | None) -> list[in
     return sorted(set(session.scalars(query)))
 
 
-def _engineers(session: Session, ids: list[int]) -> tuple[EngineerIn, ...]:
+def _capacity(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, tuple[str, int, float | None]], dict[int, list[tuple[date, date]]]]:
+    """Name, availability and weekly learning budget of each person, and their holidays."""
+    people = {
+        uid: (name, pct, hours)
+        for uid, name, pct, hours in session.execute(
+            select(
+                User.id, User.display_name, User.availability_pct, User.learning_hours_per_week
+            ).where(User.id.in_(ids))
+        )
+    }
+    away: dict[int, list[tuple[date, date]]] = {}
+    for uid, start, end in session.execute(
+        select(UnavailablePeriod.user_id, UnavailablePeriod.starts_on, UnavailablePeriod.ends_on)
+        .where(UnavailablePeriod.user_id.in_(ids))
+        .order_by(UnavailablePeriod.starts_on)
+    ):
+        away.setdefault(uid, []).append((start, end))
+    return people, away
+
+
+def _levels(session: Session, ids: list[int], *, verified_only: bool) -> dict[int, dict[int, int]]:
+    """user -> skill -> level: the current level, or with ``verified_only`` the verified one."""
+    levels: dict[int, dict[int, int]] = {}
+    for (uid, sid), deciding in evidence.load(session, user_ids=ids).items():
+        row = deciding.verified if verified_only else deciding.winner
+        if row is not None:
+            levels.setdefault(uid, {})[sid] = row.level
+    return levels
+
+
+def accepted_training(session: Session, ids: list[int]) -> dict[int, frozenset[int]]:
+    """user -> workshops a manager accepted for them (on open projects) and not yet passed."""
+    passed = select(WorkshopProgress.workshop_id).where(
+        WorkshopProgress.user_id == TrainingAssignment.user_id,
+        WorkshopProgress.passed_at.is_not(None),
+    )
+    rows = session.execute(
+        select(TrainingAssignment.user_id, TrainingAssignment.workshop_id)
+        .join(Project, Project.id == TrainingAssignment.project_id)
+        .where(
+            TrainingAssignment.user_id.in_(ids),
+            Project.status.in_(OPEN_STATUSES),
+            TrainingAssignment.workshop_id.not_in(passed),
+        )
+    )
+    out: dict[int, set[int]] = {}
+    for uid, wid in rows:
+        out.setdefault(uid, set()).add(wid)
+    return {uid: frozenset(w) for uid, w in out.items()}
+
+
+def committed_hours(session: Session, ids: list[int]) -> dict[int, tuple[tuple[date, float], ...]]:
+    """user -> (due date, hours) of each workshop accepted for them and not passed yet: learning
+    time already promised, which a new plan leaves room for (one entry per workshop, by its
+    earliest due date)."""
+    passed = select(WorkshopProgress.workshop_id).where(
+        WorkshopProgress.user_id == TrainingAssignment.user_id,
+        WorkshopProgress.passed_at.is_not(None),
+    )
+    rows = session.execute(
+        select(
+            TrainingAssignment.user_id,
+            TrainingAssignment.workshop_id,
+            func.min(TrainingAssignment.due_date),
+            Workshop.hours,
+        )
+        .join(Project, Project.id == TrainingAssignment.project_id)
+        .join(Workshop, Workshop.id == TrainingAssignment.workshop_id)
+        .where(
+            TrainingAssignment.user_id.in_(ids),
+            Project.status.in_(OPEN_STATUSES),
+            TrainingAssignment.workshop_id.not_in(passed),
+        )
+        .group_by(TrainingAssignment.user_id, TrainingAssignment.workshop_id, Workshop.hours)
+    )
+    out: dict[int, list[tuple[date, float]]] = {}
+    for uid, _wid, due, hours in rows:
+        out.setdefault(uid, []).append((due, float(hours)))
+    return {uid: tuple(sorted(items)) for uid, items in out.items()}
+
+
+def _engineers(
+    session: Session,
+    ids: list[int],
+    *,
+    verified_only: bool = False,
+    accepted: Mapping[int, frozenset[int]] | None = None,
+) -> tuple[EngineerIn, ...]:
+    """The engineers as the optimiser sees them; ``accepted`` workshops count as taken (their
+    lines were accepted, so a new plan starts from them)."""
     if not ids:
         return ()
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-    levels: dict[int, dict[int, int]] = {}
-    for (uid, sid), level in current_levels(session, user_ids=ids).items():
-        levels.setdefault(uid, {})[sid] = level
-    passed: dict[int, set[int]] = {}
+    people, away = _capacity(session, ids)
+    levels = _levels(session, ids, verified_only=verified_only)
+    passed: dict[int, set[int]] = {uid: set(w) for uid, w in (accepted or {}).items()}
     for uid, wid in session.execute(
         select(WorkshopProgress.user_id, WorkshopProgress.workshop_id).where(
             WorkshopProgress.user_id.in_(ids), WorkshopProgress.passed_at.is_not(None)
         )
     ):
         passed.setdefault(uid, set()).add(wid)
-    alloc: dict[int, int] = {}
-    projects: dict[int, set[int]] = {}
+    alloc: dict[int, dict[int, int]] = {}
     for uid, pid, pct in session.execute(
         select(ProjectAssignment.user_id, Project.id, ProjectAssignment.allocation_pct)
         .join(Project, Project.id == ProjectAssignment.project_id)
         .where(ProjectAssignment.user_id.in_(ids), Project.status.in_(OPEN_STATUSES))
     ):
-        alloc[uid] = min(100, alloc.get(uid, 0) + pct)
-        projects.setdefault(uid, set()).add(pid)
+        alloc.setdefault(uid, {})[pid] = pct
     return tuple(
         EngineerIn(
             uid,
-            names[uid],
+            people[uid][0],
             levels.get(uid, {}),
             frozenset(passed.get(uid, ())),
-            alloc.get(uid, 0),
-            frozenset(projects.get(uid, ())),
+            sum(alloc.get(uid, {}).values()),
+            frozenset(alloc.get(uid, {})),
+            alloc.get(uid, {}),
+            people[uid][1],
+            people[uid][2],
+            tuple(away.get(uid, ())),
         )
         for uid in ids
     )
@@ -127,8 +221,15 @@ def _workshops(session: Session) -> tuple[WorkshopIn, ...]:
     )
 
 
-def load_inputs(session: Session, team_ids: Collection[int] | None) -> PlanInputs:
-    """The optimiser's inputs for the teams' engineers and open projects (all when ``None``)."""
+def load_inputs(
+    session: Session, team_ids: Collection[int] | None, *, verified_only: bool = False
+) -> PlanInputs:
+    """The optimiser's inputs for the teams' engineers and open projects (all when ``None``).
+
+    With ``verified_only`` levels come from verified workshop evidence alone (claims ignored).
+    Workshops accepted from an earlier plan count as taken, so re-planning keeps those lines,
+    and their hours as learning time already promised (``committed``)."""
+    rows = load_requirements(session, team_ids=team_ids)
     reqs = tuple(
         RequirementIn(
             r.id,
@@ -142,16 +243,42 @@ def load_inputs(session: Session, team_ids: Collection[int] | None) -> PlanInput
             r.allocation_pct,
             r.start_date,
         )
-        for r in load_requirements(session, team_ids=team_ids)
+        for r in rows
     )
     levels = dict(session.execute(select(ProficiencyLevel.level, ProficiencyLevel.name)).all())
-    engineers = _engineers(session, _engineer_ids(session, team_ids))
-    return PlanInputs(engineers, _workshops(session), reqs, levels)
+    ids = _engineer_ids(session, team_ids)
+    accepted = accepted_training(session, ids)
+    engineers = _engineers(session, ids, verified_only=verified_only, accepted=accepted)
+    parts = _parts(session, ids, rows) if team_ids is None else ()
+    committed = committed_hours(session, ids)
+    return PlanInputs(engineers, _workshops(session), reqs, levels, accepted, parts, committed)
+
+
+def _parts(session: Session, ids: list[int], rows: Sequence[Any]) -> tuple[Part, ...]:
+    """Each team's engineers (a person in several teams counts in the first) and the
+    requirements of its projects: the parts of an organisation-wide plan."""
+    first_team: dict[int, int] = {}
+    for uid, tid in session.execute(
+        select(TeamMembership.user_id, TeamMembership.team_id)
+        .where(TeamMembership.user_id.in_(ids), TeamMembership.is_manager.is_(False))
+        .order_by(TeamMembership.team_id)
+    ):
+        first_team.setdefault(uid, tid)
+    people: dict[int, set[int]] = {}
+    for uid, tid in first_team.items():
+        people.setdefault(tid, set()).add(uid)
+    needs: dict[int, set[int]] = {}
+    for r in rows:
+        needs.setdefault(r.team_id, set()).add(r.id)
+    return tuple(
+        Part(frozenset(people.get(t, ())), frozenset(needs.get(t, ())))
+        for t in sorted(people.keys() | needs.keys())
+    )
 
 
 @dataclass(frozen=True)
 class PlanReport:
-    """A solved plan with everything the page, the CSV and the API show."""
+    """A solved plan with everything the page, the CSV and the API show; stored as JSON."""
 
     plan: Plan
     lines: tuple[PlanLine, ...]
@@ -169,6 +296,13 @@ class PlanReport:
         if self.plan.status == "empty":
             return "There are no open requirements to plan for."
         gap = self.plan.gap
+        if self.plan.status == "bounded":
+            if gap == float("inf"):
+                return "No bound on the best plan was proven; this plan may be far from the best."
+            return (
+                f"Planned skill by skill (or team by team, whichever was cheaper): at most "
+                f"{gap:.1%} worse than the best possible plan, as proven by a lower bound."
+            )
         if self.plan.status == "optimal":
             return (
                 f"Optimal within {gap:.1%} of the best possible plan "
@@ -178,6 +312,51 @@ class PlanReport:
             return "The time limit ran out before any plan was found; the plan fills no slot."
         return f"The time limit ran out: this plan may be up to {gap:.1%} worse than the best."
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types only (dates as ISO strings), for the stored plan job."""
+        return {
+            "plan": self.plan.to_json(),
+            "lines": [_line_json(line) for line in self.lines],
+            "unfilled": [dict(vars(u)) for u in self.unfilled],
+            "impacts": [vars(i) | {"names": list(i.names)} for i in self.impacts],
+            "hires": list(self.hires),
+            "digest": self.digest,
+            "computed_at": self.computed_at.isoformat(),
+            "engineers": self.engineers,
+            "slots": self.slots,
+        }
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> PlanReport:
+        lines = tuple(
+            PlanLine(
+                **{k: v for k, v in line.items() if k not in ("due", "workshops", "accepted")},
+                due=date.fromisoformat(line["due"]),
+                workshops=tuple((t, float(h)) for t, h in line["workshops"]),
+                accepted=tuple(line.get("accepted", ())),
+            )
+            for line in body["lines"]
+        )
+        return cls(
+            Plan.from_json(body["plan"]),
+            lines,
+            tuple(UnfilledLine(**u) for u in body["unfilled"]),
+            tuple(WorkshopImpact(**(i | {"names": tuple(i["names"])})) for i in body["impacts"]),
+            tuple(body["hires"]),
+            body["digest"],
+            datetime.fromisoformat(body["computed_at"]),
+            int(body["engineers"]),
+            int(body["slots"]),
+        )
+
+
+def _line_json(line: PlanLine) -> dict[str, Any]:
+    return vars(line) | {
+        "due": line.due.isoformat(),
+        "workshops": [list(w) for w in line.workshops],
+        "accepted": list(line.accepted),
+    }
+
 
 def solve(
     inputs: PlanInputs,
@@ -185,14 +364,26 @@ def solve(
     *,
     what_ifs: bool = True,
     what_if_time_s: float = 2.0,
+    on_stage: Callable[[str], None] = lambda _: None,
 ) -> PlanReport:
-    """Solve the plan; with ``what_ifs``, also rank workshops by impact and try one more hire."""
+    """Solve the plan; with ``what_ifs``, also rank workshops by impact and try one more hire.
+    ``on_stage`` hears, in words, each step as it starts (for a job's live progress)."""
     args = (inputs.engineers, inputs.workshops, inputs.requirements)
-    plan = plan_training(*args, settings)
+    slots = sum(r.headcount for r in inputs.requirements)
+    on_stage(
+        f"Finding the plan for {count(len(inputs.engineers), 'engineer')} and "
+        f"{count(slots, 'slot')} (at most {settings.time_limit_s:g} s)"
+    )
+    earlier = Earlier(spent=dict(inputs.committed)) if inputs.committed else None
+    if inputs.parts:
+        plan = plan_in_parts(*args, settings, inputs.parts, on_stage=on_stage, earlier=earlier)
+    else:
+        plan = plan_training(*args, settings, earlier=earlier)
     lines, unfilled = explain(inputs, plan, settings)
     impacts: tuple[WorkshopImpact, ...] = ()
     hires: tuple[str, ...] = ()
     if what_ifs and plan.unfilled_slots:
+        on_stage("Trying what-ifs: which workshops and which one more hire close the most")
         quick = replace(settings, time_limit_s=min(what_if_time_s, settings.time_limit_s))
         impacts = tuple(i for i in workshop_impact(*args, quick) if i.slots_closed)[:5]
         skills = {r.skill_id: r.skill_name for r in inputs.requirements}
@@ -207,31 +398,8 @@ def solve(
         inputs.digest(settings),
         datetime.now(UTC),
         len(inputs.engineers),
-        sum(r.headcount for r in inputs.requirements),
+        slots,
     )
-
-
-# The last plans, keyed by scope ("team:<id>") and the inputs' digest; per process, so each web
-# worker keeps (and may have to solve) its own until plans are stored jobs (issue 12).
-CACHE: LRU[tuple[str, str], PlanReport] = LRU(32)
-
-
-def cached_or_solve(
-    session: Session,
-    team_id: int,
-    settings: PlanSettings,
-    *,
-    solve_now: bool,
-    what_if_time_s: float = 2.0,
-) -> tuple[PlanInputs, PlanReport | None]:
-    """The team's plan for the current data: from this process's cache, or solved now if asked."""
-    inputs = load_inputs(session, [team_id])
-    scope = f"team:{team_id}"
-    report = CACHE.get((scope, inputs.digest(settings)))
-    if report is None and solve_now:
-        report = solve(inputs, settings, what_if_time_s=what_if_time_s)
-        CACHE.put((scope, report.digest), report)
-    return inputs, report
 
 
 def team_ids_with_requirements(session: Session) -> list[int]:

@@ -7,8 +7,6 @@ so an exported file can be edited and imported back.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +25,7 @@ from webapp.models import (
     Team,
     User,
 )
-from webapp.services import audit
+from webapp.services import audit, tabular
 from webapp.services.access import policy
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
 from webapp.services.staffing import profiles, records
@@ -146,18 +144,17 @@ def read_rows(text: str, kind: str) -> list[tuple[int, dict[str, str]]]:
     """(line, values) per data row; raises InvalidInput for a missing header or no rows."""
     if kind not in KINDS:
         raise InvalidInput(f"Unknown kind of file '{kind}'; use one of {', '.join(KINDS)}.")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header, found = tabular.records(text)
+    except tabular.CsvUnreadable as exc:
+        raise InvalidInput(str(exc)) from None
     missing = [c for c in REQUIRED[kind] if c not in header]
     if missing:
         raise InvalidInput(
             f"The {kind} file needs a header row with the columns {', '.join(COLUMNS[kind])}; "
             f"missing: {', '.join(missing)}."
         )
-    reader.fieldnames = header
-    rows = [
-        (reader.line_num, {k: (v or "").strip() for k, v in rec.items() if k}) for rec in reader
-    ]
+    rows = [(line, {k: (v or "").strip() for k, v in rec.items() if k}) for line, rec in found]
     if not rows:
         raise InvalidInput("The file has a header but no rows.")
     return rows

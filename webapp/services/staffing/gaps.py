@@ -1,12 +1,14 @@
 """Staffing gaps: each requirement against the people assigned to its project and their levels.
 
 A requirement asks for ``headcount`` people at ``min_level`` or above. The people counted are
-those assigned to the project whose current estimate reaches the level; the gap is the number
-of slots left (``missing``) and the level shortfall of the best unqualified assignees. The
-computation is a pure function over arrays; the loader beside it makes two SQL queries (the
-requirements, then every assignee joined to their deciding evidence by the one level rule in
-``skills.levels``), so an organisation-wide report costs the same number of round trips as one
-project.
+those assigned to the project whose current estimate reaches the level and whose time allows the
+role, each toward one requirement of the project at most (``availability``: the capacity rules
+the optimiser plans with); the gap is the number of slots left (``missing``) and the level
+shortfall of the best unqualified assignees holding no role there. The computation is a pure
+function over arrays; the loader beside it makes four SQL queries (the requirements, every
+assignee joined to their deciding evidence by the one level rule in ``skills.levels``, then the
+assignees' availability and assignments), so an organisation-wide report costs the same number of
+round trips as one project.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from webapp.models import (
 from webapp.services.access import policy
 from webapp.services.rows import labelled, rows_into
 from webapp.services.skills import levels
+from webapp.services.staffing import availability
 from webapp.services.staffing.records import OPEN_STATUSES
 
 
@@ -55,12 +58,16 @@ class RequirementRow:
 @dataclass(frozen=True)
 class Assignee:
     """A person on a project with their level in one requirement's skill (0: no evidence;
-    None: hidden from the viewer, who does not manage any of their teams)."""
+    None: hidden from the viewer, who does not manage any of their teams). ``qualified``: they
+    count toward this requirement; ``held`` names the requirement (skill) they count toward
+    instead, ``no_time`` says the role asks more time than they have free."""
 
     user_id: int
     name: str
     level: int | None
     qualified: bool
+    held: str = ""
+    no_time: bool = False
 
     @property
     def hidden(self) -> bool:
@@ -87,12 +94,16 @@ def compute_gaps(
     reqs: Sequence[RequirementRow],
     pair_req: np.ndarray,
     pair_level: np.ndarray,
+    holds: np.ndarray | None = None,
+    busy: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per requirement: qualified count, open slots and level shortfall.
 
     ``pair_req`` indexes ``reqs`` for each (requirement, assignee) pair and ``pair_level`` is the
-    assignee's level in the requirement's skill. An open slot is charged the shortfall of the
-    best unqualified assignee still free, or the whole level when nobody is left.
+    assignee's level in the requirement's skill; ``holds`` marks the pairs that count (default:
+    the level is reached) and ``busy`` the pairs whose person counts toward another requirement
+    of the project. An open slot is charged the shortfall of the best unqualified assignee still
+    free, or the whole level when nobody is left.
     """
     n = len(reqs)
     need = np.array([r.min_level for r in reqs], dtype=np.int64).reshape(n)
@@ -100,11 +111,12 @@ def compute_gaps(
     pair_req = np.asarray(pair_req, dtype=np.int64)
     pair_level = np.asarray(pair_level, dtype=np.int64)
     ok = pair_level >= need[pair_req] if len(pair_req) else np.zeros(0, dtype=bool)
-    qualified = np.bincount(pair_req[ok], minlength=n)
+    counted = ok if holds is None else holds
+    qualified = np.bincount(pair_req[counted], minlength=n)
     missing = np.maximum(heads - qualified, 0)
     shortfall = missing * need
     # Credit the best unqualified assignees: sort by (requirement, level desc) and rank them.
-    idx = np.flatnonzero(~ok)
+    idx = np.flatnonzero(~ok if busy is None else ~ok & ~busy)
     if len(idx):
         order = idx[np.lexsort((-pair_level[idx], pair_req[idx]))]
         r = pair_req[order]
@@ -222,16 +234,26 @@ def gaps(
     counted = np.ones(len(pair_user), dtype=bool)
     if scope is not None:
         counted = np.isin(pair_user, np.fromiter(scope, dtype=np.int64, count=len(scope)))
-    qualified, missing, shortfall = compute_gaps(reqs, pair_req[counted], pair_level[counted])
+    holds, busy, no_time = _one_role_within_time(
+        session, reqs, pair_req, pair_user, pair_level, counted
+    )
+    qualified, missing, shortfall = compute_gaps(
+        reqs, pair_req[counted], pair_level[counted], holds[counted], busy[counted]
+    )
     not_counted = np.bincount(pair_req[~counted], minlength=len(reqs))
     people: dict[int, list[Assignee]] = {}
     if with_assignees:
-        for r, u, lv, seen in zip(
-            pair_req.tolist(), pair_user.tolist(), pair_level.tolist(), counted, strict=True
+        held = {
+            (reqs[r].project_id, u): reqs[r].skill_name
+            for r, u in zip(pair_req[holds].tolist(), pair_user[holds].tolist(), strict=True)
+        }
+        for i, (r, u, lv, seen) in enumerate(
+            zip(pair_req.tolist(), pair_user.tolist(), pair_level.tolist(), counted, strict=True)
         ):
             level = lv if seen else None
-            ok = bool(seen) and lv >= reqs[r].min_level
-            people.setdefault(r, []).append(Assignee(u, names[u], level, ok))
+            other = "" if holds[i] or not busy[i] else held[reqs[r].project_id, u]
+            person = Assignee(u, names[u], level, bool(holds[i]), other, bool(no_time[i]))
+            people.setdefault(r, []).append(person)
     return [
         RequirementGap(
             req,
@@ -243,6 +265,46 @@ def gaps(
         )
         for i, req in enumerate(reqs)
     ]
+
+
+def _one_role_within_time(
+    session: Session,
+    reqs: Sequence[RequirementRow],
+    pair_req: np.ndarray,
+    pair_user: np.ndarray,
+    pair_level: np.ndarray,
+    counted: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: (counts toward this requirement, counts toward another one of the project,
+    qualified but the role asks more time than they have free), among the ``counted`` pairs."""
+    loads = availability.load_people(session, pair_user[counted].tolist())
+    need = np.array([r.min_level for r in reqs], dtype=np.int64)
+    qualified = counted & (pair_level >= need[pair_req])
+    fits = np.array(
+        [
+            bool(ok) and loads[u].fits(reqs[r].project_id, reqs[r].allocation_pct)
+            for r, u, ok in zip(pair_req.tolist(), pair_user.tolist(), qualified, strict=True)
+        ],
+        dtype=bool,
+    ).reshape(len(pair_req))
+    projects = [r.project_id for r in reqs]
+    heads = [r.headcount for r in reqs]
+    holds = availability.count_once(pair_req, pair_user, qualified & fits, projects, heads)
+    holding = {
+        (projects[r], u)
+        for r, u in zip(pair_req[holds].tolist(), pair_user[holds].tolist(), strict=True)
+    }
+    busy = (
+        np.array(
+            [
+                (projects[r], u) in holding
+                for r, u in zip(pair_req.tolist(), pair_user.tolist(), strict=True)
+            ],
+            dtype=bool,
+        ).reshape(len(pair_req))
+        & ~holds
+    )
+    return holds, busy, qualified & ~fits
 
 
 def _assignee_order(a: Assignee) -> tuple[int, str]:

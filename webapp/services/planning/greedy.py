@@ -1,4 +1,7 @@
-"""Greedy staffing baseline: slots by importance then date, each to the cheapest trainee."""
+"""Greedy staffing: slots by importance then date, each to the cheapest trainee.
+
+The benchmarks' baseline, and the fallback of a plan in parts whose solver ran out of time
+before it found any plan for a part (see decompose)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,9 @@ from datetime import date
 
 import numpy as np
 
+from webapp.services.planning import optimiser_model as model
 from webapp.services.planning.optimiser import Plan, PlannedAssignment, PlannedTraining
-from webapp.services.planning.optimiser_model import (
-    EngineerIn,
-    Instance,
-    PlanSettings,
-    RequirementIn,
-    WorkshopIn,
-)
+from webapp.services.planning.optimiser_model import Earlier, Instance
 
 
 @dataclass
@@ -27,15 +25,18 @@ class _State:
 
 
 def greedy_plan(
-    engineers: Sequence[EngineerIn],
-    workshops: Sequence[WorkshopIn],
-    requirements: Sequence[RequirementIn],
-    settings: PlanSettings = PlanSettings(),  # noqa: B008 - frozen, safe to share
+    engineers: Sequence[model.EngineerIn],
+    workshops: Sequence[model.WorkshopIn],
+    requirements: Sequence[model.RequirementIn],
+    settings: model.PlanSettings = model.PlanSettings(),  # noqa: B008 - frozen, safe to share
+    earlier: Earlier | None = None,
 ) -> Plan:
-    """Fill slots one by one; leave a slot open when training would cost more than its penalty."""
-    inst = Instance(engineers, workshops, requirements, settings, settings.today or date.today())
+    """Fill slots one by one; leave a slot open when training would cost more than its penalty.
+    ``earlier``: what earlier parts of a plan made in parts gave."""
+    today = settings.today or date.today()
+    inst = Instance(engineers, workshops, requirements, settings, today, earlier or Earlier())
     fixed, open_slots = inst.fixed_staff()
-    states = [_State() for _ in engineers]
+    states = [_State(load=float(inst.role_cost[e, fixed[e]].sum())) for e in range(len(engineers))]
     taken = fixed.copy()
     order = sorted(
         range(len(requirements)),
@@ -64,10 +65,10 @@ def _best_engineer(
     for e in [*busy, *np.argsort(bound, kind="stable").tolist()]:
         if best is not None and bound[e] >= best[0] and not states[e].planned:
             break
-        if taken[e, r] or not _fits_allocation(inst, states[e], e, r):
+        if not _fits_allocation(inst, states[e], taken, e, r):
             continue
         new = _chain(inst, states[e], e, int(inst.req_skill[r]), int(inst.req_level[r]), r)
-        if new is None or not _schedulable(inst, states[e], new, r):
+        if new is None or not _schedulable(inst, states[e], e, new, r):
             continue
         cost = _hours(inst, new)
         if cost < limit and (best is None or (cost, e) < (best[0], best[1])):
@@ -79,9 +80,11 @@ def _hours(inst: Instance, workshops: set[int]) -> float:
     return float(inst.hours[list(workshops)].sum()) if workshops else 0.0
 
 
-def _fits_allocation(inst: Instance, state: _State, e: int, r: int) -> bool:
-    extra = 0.0 if inst.on_project[e, r] else inst.req_alloc[r]
-    return state.load + extra <= inst.cap[e] + 1e-9
+def _fits_allocation(inst: Instance, state: _State, taken: np.ndarray, e: int, r: int) -> bool:
+    """The role's share fits in what e has free, and e holds no other role on its project."""
+    if taken[e, inst.req_project == inst.req_project[r]].any():
+        return False
+    return state.load + inst.role_cost[e, r] <= inst.cap[e] + 1e-9
 
 
 def _held(inst: Instance, state: _State, e: int, skill: int, due: date) -> int:
@@ -129,15 +132,16 @@ def _closure(inst: Instance, state: _State, e: int, w: int, r: int) -> set[int] 
     return out
 
 
-def _schedulable(inst: Instance, state: _State, new: set[int], r: int) -> bool:
+def _schedulable(inst: Instance, state: _State, e: int, new: set[int], r: int) -> bool:
     """Earliest-deadline-first: hours due by each date fit in the hours available by then."""
     due = inst.requirements[r].start_date
-    items = [(d, inst.hours[w]) for w, (d, _) in state.planned.items()]
+    items = [(d, float(inst.hours[w])) for w, (d, _) in state.planned.items()]
+    items += list(inst.earlier.spent.get(inst.engineers[e].id, ()))  # planned by an earlier part
     items = sorted(items + [(due, inst.hours[w]) for w in new])
     total = 0.0
     for when, hours in items:
         total += hours
-        if total > max((when - inst.today).days, 0) / 7 * inst.settings.hours_per_week + 1e-9:
+        if total > inst.learning_hours(e, when) + 1e-9:
             return False
     return True
 
@@ -146,8 +150,7 @@ def _commit(
     inst: Instance, state: _State, taken: np.ndarray, e: int, r: int, new: set[int]
 ) -> None:
     taken[e, r] = True
-    if not inst.on_project[e, r]:
-        state.load += inst.req_alloc[r]
+    state.load += inst.role_cost[e, r]
     for w in new:
         state.planned[w] = (inst.requirements[r].start_date, r)
 
@@ -175,7 +178,8 @@ def _to_plan(
     hours = float(sum(t.hours for t in training))
     objective = hours + float((open_slots * inst.req_weight).sum())
     unfilled = tuple(
-        (inst.requirements[r].id, int(open_slots[r])) for r in np.flatnonzero(open_slots > 0)
+        (inst.requirements[r].id, int(open_slots[r]))
+        for r in np.flatnonzero(open_slots > 0).tolist()
     )
     slots = int(open_slots.sum())
     return Plan(
