@@ -9,6 +9,8 @@ chosen once per process: by the first app built in it, or explicitly by the work
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -28,7 +30,7 @@ from webapp.extensions import queue
 from webapp.grading.autograde import Grader
 from webapp.models import WorkedExamples
 from webapp.services.catalog import worked
-from webapp.services.learning import grading, submissions
+from webapp.services.learning import grading, submissions, workers
 from webapp.services.planning import runs
 from webapp.settings import settings_of
 
@@ -109,6 +111,55 @@ def close_grader() -> None:
         if _grader is not None:
             _grader.close()
             _grader = None
+
+
+class Heartbeat(threading.Thread):
+    """Says every ``workers.BEAT_S`` seconds, in the database, that this worker process is
+    alive (and with which sandbox and threads), until stopped; a clean stop removes its row.
+    A database that is away is only logged: the beat resumes when it answers."""
+
+    def __init__(self, app: Flask, *, sandbox: str, threads: int) -> None:
+        super().__init__(name="skillforge-heartbeat", daemon=True)
+        self.app, self.sandbox, self.threads = app, sandbox, threads
+        self.started_at = datetime.now(UTC)
+        host, pid = socket.gethostname(), os.getpid()
+        self.host, self.pid = host, pid
+        self.worker_id = f"{host}:{pid}:{self.started_at.timestamp():.0f}"
+        self.halt = threading.Event()
+
+    def beat(self) -> None:
+        with self.app.app_context():
+            try:
+                workers.beat(
+                    db.session(),
+                    worker_id=self.worker_id,
+                    host=self.host,
+                    pid=self.pid,
+                    sandbox=self.sandbox,
+                    threads=self.threads,
+                    started_at=self.started_at,
+                    now=datetime.now(UTC),
+                )
+                db.session.commit()
+            except Exception as exc:  # the database is away: say so, keep beating
+                db.session.rollback()
+                log.warning("grading worker heartbeat not recorded: %s", exc)
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            self.beat()
+            self.halt.wait(workers.BEAT_S)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=workers.BEAT_S)
+        with self.app.app_context():
+            try:
+                workers.stopped(db.session(), self.worker_id)
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                log.warning("grading worker heartbeat not removed: %s", exc)
 
 
 def _app_for_job() -> Flask:

@@ -37,6 +37,8 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "auth.change_password": ("GET", lambda o: "/account/password", ALL),
     "main.home": ("GET", lambda o: "/", ALL),
     "main.health": ("GET", lambda o: "/healthz", PUBLIC),
+    # Public like /healthz; 503 only because no grading worker reports (see test_health.py).
+    "main.ready": ("GET", lambda o: "/readyz", (503,) * 5),
     "teams.show": ("GET", lambda o: f"/teams/{o.team.id}", TEAM_MANAGERS),
     "teams.members_export": ("GET", lambda o: f"/teams/{o.team.id}/members.csv", TEAM_MANAGERS),
     "teams.teams_export": ("GET", lambda o: "/teams/export.csv", (LOGIN, 403, 200, 200, 200)),
@@ -45,6 +47,7 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "admin.import_roster": ("GET", lambda o: "/admin/users/import", ADMIN_ONLY),
     "admin.audit_log": ("GET", lambda o: "/admin/audit", ADMIN_ONLY),
     "admin.grading": ("GET", lambda o: "/admin/grading", ADMIN_ONLY),
+    "admin.backup": ("GET", lambda o: "/admin/backup", ADMIN_ONLY),
     # A person's life after creation (issue 13): admins only; state changes redirect back.
     "admin.user": ("GET", lambda o: f"/admin/users/{_spare(o)}", ADMIN_ONLY),
     "admin.deactivate": ("POST", lambda o: f"/admin/users/{_spare(o)}/deactivate", ADMIN_302),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from alembic.migration import MigrationContext
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -13,15 +15,17 @@ from webapp.admin import bp
 from webapp.admin.forms import RosterForm, UserForm
 from webapp.db import db
 from webapp.extensions import queue
+from webapp.services import audit
+from webapp.services import backup as archive
 from webapp.services.catalog import sync, worked
-from webapp.services.learning import grading_status, live_sessions
+from webapp.services.learning import grading_status, live_sessions, workers
 from webapp.services.people import accounts, directory, roster
 from webapp.services.words import count
 from webapp.settings import settings_of
 from webapp.web.access import me
-from webapp.web.forms import attempt
+from webapp.web.forms import EmptyForm, attempt
 from webapp.web.limits import limited
-from webapp.web.uploads import run_import, upload_text
+from webapp.web.uploads import run_import, upload_bytes
 
 
 @bp.route("/users")
@@ -62,7 +66,7 @@ def import_roster() -> str:
     form = RosterForm()
     imported, errors = None, None
     if form.validate_on_submit():
-        text = upload_text(form.roster.data)
+        text = upload_bytes(form.roster.data)
         imported, errors = run_import(lambda: roster.import_roster(db.session, text, actor=me()))
         if imported is not None:
             flash(f"Imported {count(len(imported), 'row')}.", "success")
@@ -151,8 +155,54 @@ def grading() -> str:
     return render_template(
         "admin/grading.html",
         status=status,
+        workers=workers.workers(db.session, now=datetime.now(UTC)),
+        beat_s=f"{workers.BEAT_S:g}",
+        stale_s=f"{workers.STALE_AFTER.total_seconds():g}",
         queue=type(queue.storage).__name__,
         hosts=hosts,
         kernels=kernels,
         idle_minutes=settings_of(current_app).live.idle_minutes,
     )
+
+
+# --- backup -------------------------------------------------------------------------------------
+
+
+@bp.route("/backup", methods=["GET", "POST"])
+def backup() -> Response | str:
+    """The whole organisation as one archive (``skillforge restore`` loads it); a POST, so each
+    download is CSRF-checked and audited: the archive holds everyone's records."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        revision = migration_revision()
+        now = datetime.now(UTC)
+        audit.record(
+            db.session, actor=me(), action="backup.download", target_type="backup", target_id=None
+        )
+        db.session.commit()  # the audit row is in the backup it records
+        spool = tempfile.TemporaryFile(prefix="skillforge-backup-")  # noqa: SIM115 - sent, then closed
+        try:
+            archive.backup(db.engine, spool, revision=revision)
+        except Exception:
+            spool.close()
+            raise
+        spool.seek(0)
+        return send_file(
+            spool,
+            mimetype="application/zip",
+            as_attachment=True,
+            download_name=archive.file_name(now),
+            max_age=0,
+        )
+    return render_template(
+        "admin/backup.html",
+        form=form,
+        counts=archive.count_rows(db.engine),
+        revision=migration_revision(),
+        database=db.engine.dialect.name,
+    )
+
+
+def migration_revision() -> str:
+    with db.engine.connect() as conn:
+        return str(MigrationContext.configure(conn).get_current_revision())

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import logging
 import multiprocessing
+import multiprocessing.process
+import os
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +27,9 @@ from webapp.extensions import queue
 from webapp.kernels.client import GatewayClient, Host, HostUnavailable
 from webapp.services.words import count
 from webapp.settings import settings_of
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent thread exits
 
 
 @click.command("serve")
@@ -54,13 +65,8 @@ def serve_command(
     kernel_host = _start_local_kernel_host(app) if live else None
     engine = db.engine
     engine.dispose()
-    if grading:
-        grader = multiprocessing.get_context("fork").Process(
-            target=run_worker,
-            args=(app, settings_of(app).grader_workers),
-            daemon=True,
-            name="skillforge-grading",
-        )
+    grader = GradingSupervisor(app, settings_of(app).grader_workers) if grading else None
+    if grader is not None:
         grader.start()
 
     class Server(BaseApplication):  # type: ignore[misc]
@@ -80,10 +86,68 @@ def serve_command(
     try:
         Server().run()
     finally:
-        if grading:
-            grader.terminate()
+        if grader is not None:
+            grader.stop()
         if kernel_host is not None:
             kernel_host.terminate()
+
+
+class GradingSupervisor(threading.Thread):
+    """Runs ``serve``'s grading worker as a child process and starts it again whenever it dies
+    (after a pause that grows while it keeps dying at once, up to a minute), as systemd's
+    Restart=always would; stopping it sends SIGTERM, so running grades are handed back."""
+
+    def __init__(self, app: Flask, workers: int) -> None:
+        super().__init__(name="skillforge-grading-supervisor", daemon=True)
+        self.app, self.workers = app, workers
+        self.halt = threading.Event()
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.restarts = 0
+
+    def _spawn(self) -> multiprocessing.process.BaseProcess:
+        process = multiprocessing.get_context("fork").Process(
+            target=_grading_child, args=(self.app, self.workers), name="skillforge-grading"
+        )
+        process.start()
+        return process
+
+    def run(self) -> None:
+        pause = 1.0
+        while not self.halt.is_set():
+            started = time.monotonic()
+            self.process = self._spawn()
+            self.process.join()
+            if self.halt.is_set():
+                return
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+            self.restarts += 1
+            log.error(
+                "the grading worker (pid %s) stopped (exit code %s); starting it again in %.0f s",
+                self.process.pid,
+                self.process.exitcode,
+                pause,
+            )
+            self.halt.wait(pause)
+
+    def stop(self, timeout: float = 60) -> None:
+        self.halt.set()
+        process = self.process
+        if process is not None and process.is_alive():
+            process.terminate()  # SIGTERM: the worker hands its running grades back
+            process.join(timeout)
+            if process.is_alive():
+                process.kill()
+        self.join(timeout=5)
+
+
+def _grading_child(app: Flask, workers: int) -> None:
+    """The grading worker under ``serve``: its own process group, so a Ctrl-C meant for the
+    server reaches it only through the supervisor (as SIGTERM), and SIGTERM when the
+    supervisor's thread dies with the server."""
+    os.setpgrp()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    run_worker(app, workers)
 
 
 def _start_local_kernel_host(app: Flask) -> subprocess.Popen[bytes] | None:
@@ -128,7 +192,10 @@ def run_worker(app: Flask, workers: int) -> None:
         graceful_signal="TERM",  # what systemd, Docker and Kubernetes send to stop a service
         shutdown_timeout=settings_of(app).grader_shutdown_s,
     )
+    heartbeat = tasks.Heartbeat(app, sandbox=probe.backend, threads=workers)
+    heartbeat.start()
     try:
         consumer.run()  # on SIGTERM: no new jobs; the running ones finish or are handed back
     finally:
+        heartbeat.stop()
         tasks.close_grader()

@@ -51,7 +51,7 @@ def create_user_command(
 
 
 @users_cli.command("import-roster")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 @with_appcontext
 def import_roster_command(csv_file: Any) -> None:
     """Import a roster CSV (email, name, team, role; optionally availability_pct,

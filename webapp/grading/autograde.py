@@ -28,7 +28,7 @@ from typing import Any, Literal
 import nbformat
 from nbformat import NotebookNode
 
-from webapp.grading.execute import Run, execute
+from webapp.grading.execute import Run, execute, stopped_from_outside
 from webapp.grading.notebook import (
     BEGIN_HIDDEN,
     END_HIDDEN,
@@ -61,6 +61,11 @@ class SandboxUnavailable(RuntimeError):
 
 class ChecksFailed(RuntimeError):
     """The trusted kernel stopped before the end: the grader's fault, never the engineer's."""
+
+
+class KernelStopped(RuntimeError):
+    """The kernel running the answers was stopped from outside (a signal none of the sandbox's
+    limits sends): no grade can be told from such a run."""
 
 
 @dataclass(frozen=True)
@@ -341,6 +346,8 @@ class Grader:
         plan = {"cells": cells_plan, "classes": class_names(cells_plan), "seed": seed}
         student_nb = without_tests(prepared.notebook, tests)
         run, checks = self._pool.run(self._execute(student_nb, plan, data_dir))
+        if run.outside:
+            raise KernelStopped(run.outside)
         if checks.stopped:
             raise ChecksFailed(f"the checks did not finish: {checks.stopped}")
         for note in checks.notes:
@@ -410,7 +417,12 @@ class Grader:
                 cell_timeout=self.config.cell_timeout,
                 notebook_timeout=self.config.notebook_timeout,
             )
-            return await asyncio.gather(self._student_run(nb, student, ready), relay.execute())
+            run, checks = await asyncio.gather(
+                self._student_run(nb, student, ready), relay.execute()
+            )
+            if run.outside is None and relay.student_gone:  # stopped while serving the checks
+                run.outside = await stopped_from_outside(student, self._sandbox)
+            return run, checks
         finally:
             self._pool.release(student)
             if trusted is not None:

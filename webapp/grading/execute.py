@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,10 @@ ESSENTIAL_CHARS = 2_000  # of a result or an error kept past a cap
 FREE_MESSAGES = frozenset({"status", "execute_input", "clear_output"})  # nothing of them is kept
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error"})
 ESSENTIAL_MESSAGES = frozenset({"execute_result", "error"})  # scoring reads them
+# Signals that none of the sandbox's limits sends (its memory limit is the cgroup's OOM killer,
+# recorded as such; its CPU limit is SIGXCPU first): a kernel they end was stopped from outside,
+# by an operator, the host's own OOM killer or a crashing host. Not the engineer's doing.
+OUTSIDE_SIGNALS = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT})
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Run:
 
     outcomes: dict[int, Outcome] = field(default_factory=dict)
     stopped: str | None = None
+    outside: str | None = None  # the kernel was stopped from outside: why (see OUTSIDE_SIGNALS)
 
 
 async def execute(
@@ -86,6 +92,8 @@ async def execute(
             continue
         limit = min(cell_timeout, remaining)
         run.outcomes[index] = await _run_cell(client, kernel, sandbox, cell, index, limit)
+        if run.outcomes[index].state == "killed":
+            run.outside = await stopped_from_outside(kernel, sandbox)
         if run.outcomes[index].state in ("timeout", "killed") and not await _responsive(kernel):
             run.stopped = f"the kernel stopped in cell {index + 1}"
         if run.outcomes[index].state == "timeout" and limit < cell_timeout:
@@ -351,6 +359,23 @@ async def _responsive(kernel: Kernel) -> bool:
         if reply.get("parent_header", {}).get("msg_id") == msg_id:
             return True
     return False
+
+
+async def stopped_from_outside(kernel: Kernel, sandbox: Sandbox) -> str | None:
+    """Why a dead kernel was stopped from outside, or None: alive, or ended by its own code or
+    one of the sandbox's limits. A kernel's code that sends itself one of these signals is
+    taken at its word too; it gains nothing by it (a stopped grade is run again, never scored)."""
+    if await kernel.km.is_alive():
+        return None
+    if sandbox.cgroup and any(sandbox.cgroup.oom_killed(g) for g in kernel.slot.cgroups):
+        return None
+    code = kernel.km.returncode
+    if code is None:
+        return None
+    number = -code if code < 0 else code - 128
+    if number not in OUTSIDE_SIGNALS:
+        return None
+    return f"the kernel was stopped from outside ({signal.Signals(number).name})"
 
 
 async def _death_reason(kernel: Kernel, sandbox: Sandbox) -> str:

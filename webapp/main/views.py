@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from webapp.db import db
 from webapp.main import bp
+from webapp.main.health import readiness
 from webapp.models import Role
 from webapp.services.access import policy
 from webapp.services.learning import overview
@@ -47,4 +48,22 @@ def home() -> str:
 @bp.route("/healthz")
 @public
 def health() -> Response:
+    """Liveness: the process answers requests (restart it when this fails)."""
     return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+@public
+def ready() -> tuple[Response, int]:
+    """Readiness: every part a request may need answers (send no traffic while it is 503)."""
+    checks = readiness(current_app)
+    ok = all(c.ok for c in checks if c.required)
+    answer = jsonify(
+        status="ready" if ok else "unavailable",
+        checks={
+            c.name: {"ok": c.ok, "detail": c.detail, **({} if c.required else {"required": False})}
+            for c in checks
+        },
+    )
+    answer.headers["Cache-Control"] = "no-store"
+    return answer, 200 if ok else 503

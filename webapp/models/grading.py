@@ -13,6 +13,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -111,6 +112,9 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     grader_version: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Grading runs started (a claim, or a run again after a system fault); a worker stopped with
+    # SIGTERM hands its run back uncounted. Past MAX_GRADING_RUNS it is given up, not counted.
+    grading_runs: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     version: Mapped[NotebookVersion] = relationship()
     results: Mapped[list[ExerciseResult]] = relationship(
@@ -222,3 +226,17 @@ class HintUse(db.Model):  # type: ignore[name-defined,misc]
     revealed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     progress: Mapped[ExerciseProgress] = relationship(back_populates="hint_uses")
+
+
+class GradingWorker(db.Model):  # type: ignore[name-defined,misc]
+    """A grading worker process's heartbeat: /readyz and the admin's Grading page read it."""
+
+    __tablename__ = "grading_workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:start
+    host: Mapped[str] = mapped_column(String(120))
+    pid: Mapped[int]
+    sandbox: Mapped[str] = mapped_column(String(32))
+    threads: Mapped[int] = mapped_column(SmallInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -16,7 +16,7 @@ from webapp.web.access import manager_required, me
 from webapp.web.downloads import csv_text_download
 from webapp.web.forms import EmptyForm, attempt
 from webapp.web.limits import limited
-from webapp.web.uploads import run_import, upload_text
+from webapp.web.uploads import run_import, upload_bytes
 
 
 @bp.route("/export/<kind>.csv")
@@ -34,7 +34,7 @@ def import_csv() -> tuple[str, int] | str:
     form = ImportForm()
     errors, imported = None, None
     if form.validate_on_submit():
-        text = upload_text(form.file.data)
+        text = upload_bytes(form.file.data)
         imported, errors = run_import(
             lambda: csv_io.import_csv(db.session, text, form.kind.data or "", actor=me())
         )

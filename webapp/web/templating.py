@@ -26,6 +26,7 @@ ADMIN_ITEMS: list[tuple[str, str]] = [
     ("admin.audit_log", "Audit log"),
     ("admin.catalog_admin", "Catalog"),
     ("admin.grading", "Grading"),
+    ("admin.backup", "Backup"),
 ]
 # Everyone's own account, under their name.
 ACCOUNT_ITEMS: list[tuple[str, str]] = [

@@ -13,9 +13,10 @@ from webapp.services.errors import DomainError, RowErrors
 T = TypeVar("T")
 
 
-def upload_text(file: Any) -> str:
-    """The uploaded file as text (UTF-8; undecodable bytes become U+FFFD and fail validation)."""
-    return str(file.read().decode("utf-8", errors="replace"))
+def upload_bytes(file: Any) -> bytes:
+    """The uploaded file's bytes, as sent: a CSV import decodes them itself (``tabular.decode``
+    tells UTF-8, UTF-16 and Windows-1252 apart, or refuses the file naming why)."""
+    return bytes(file.read())
 
 
 def run_import(action: Callable[[], T]) -> tuple[T | None, list[tuple[int, str]] | None]:

@@ -6,7 +6,12 @@ the database from outside while the real grader runs, to check what other worker
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from tests.factories import ADD_NOTEBOOK as ADD
 from tests.factories import make_notebook_version, make_user, nbgrader_notebook
 from webapp import jobs
 from webapp.db import db as _db
-from webapp.grading.autograde import ChecksFailed, Grader, GradeResult
+from webapp.grading.autograde import Grader, GradeResult
 from webapp.models import (
     ExerciseResult,
     Skill,
@@ -128,19 +133,115 @@ def test_a_submission_is_graded_once_and_one_another_worker_holds_is_left_alone(
     )
 
 
-def test_a_grader_failure_is_recorded_and_kept_when_the_job_rolls_back(
+def test_checks_that_cannot_finish_are_run_again_then_marked_not_graded_and_not_counted(
     app: Flask, db: object, tmp_path: Path
 ) -> None:
+    # An instructor cell that never ends: the grader's fault, never the engineer's.
     stuck = "import time\nwhile True:\n    time.sleep(0.2)"
     submission = stored(nbgrader_notebook(RIGHT, "assert add(1, 2) == 3", stuck), RIGHT)
     config = dataclasses.replace(settings_of(app).grader, notebook_timeout=4, pool_size=2)
-    with Grader(config) as grader, pytest.raises(ChecksFailed):
-        grade(submission.id, grader, tmp_path)
-    _db.session.rollback()  # what the job does with the exception: the failure stays stored
+    with Grader(config) as grader:
+        watched = Watched(grader, submission.id)
+        assert grade(submission.id, watched, tmp_path) is True
+    assert len(watched.seen) == 2  # run once more, then given up
     failed = _db.session.get(Submission, submission.id)
-    assert failed is not None and failed.status == "error" and failed.graded_at is not None
-    assert (failed.error or "").startswith("The grader failed: the checks did not finish")
+    assert failed is not None and (failed.status, failed.grading_runs) == ("error", 2)
+    assert failed.error == "the hidden checks could not finish, on every try"
+    assert failed.score is None and failed.graded_at is not None
     assert _db.session.scalar(select(func.count(ExerciseResult.id))) == 0
+    assert _db.session.scalar(select(func.count(WorkshopProgress.user_id))) == 0  # no attempt
+
+
+KILLABLE = (
+    "import time\n"
+    "open('/proc/self/comm', 'w').write('answer-sleeps')\n"
+    "time.sleep(4)\n"
+    "def add(a, b):\n    return a + b"
+)
+
+
+def kill_the_answer_kernel(times: int) -> threading.Thread:
+    """From outside, as an operator or the host's OOM killer would: SIGKILL the kernel running
+    the answer (it names itself ``answer-sleeps`` while it sleeps) ``times`` times."""
+
+    def killer() -> None:
+        killed, deadline = 0, time.monotonic() + 120
+        while killed < times and time.monotonic() < deadline:
+            for comm in Path("/proc").glob("[0-9]*/comm"):
+                with contextlib.suppress(OSError):
+                    if comm.read_text().strip() == "answer-sleeps":
+                        os.kill(int(comm.parent.name), signal.SIGKILL)
+                        killed += 1
+                        break
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_kernel_killed_from_outside_is_graded_again_and_scored_on_the_second_run(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    submission = stored(ADD, KILLABLE)
+    killer = kill_the_answer_kernel(times=1)
+    watched = Watched(jobs.get_grader(app), submission.id)
+    assert grade(submission.id, watched, tmp_path) is True
+    killer.join(timeout=5)
+    assert not killer.is_alive()  # it did kill the first run's kernel
+    graded = _db.session.get(Submission, submission.id)
+    assert graded is not None and (graded.status, graded.score, graded.grading_runs) == (
+        "graded",
+        2,
+        2,
+    )
+    progress = _db.session.scalar(select(WorkshopProgress))
+    assert progress is not None and progress.attempts == 1
+
+
+def test_a_kernel_killed_from_outside_twice_is_not_graded_and_not_counted(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    # Before: graded 0 with "killed: the kernel was terminated", counted as an attempt.
+    submission = stored(ADD, KILLABLE)
+    killer = kill_the_answer_kernel(times=2)
+    assert grade(submission.id, jobs.get_grader(app), tmp_path) is True
+    killer.join(timeout=5)
+    failed = _db.session.get(Submission, submission.id)
+    assert failed is not None and (failed.status, failed.score) == ("error", None)
+    assert failed.error == (
+        "the kernel running your answers was stopped from outside your notebook, on every try"
+    )
+    assert _db.session.scalar(select(func.count(ExerciseResult.id))) == 0
+    assert _db.session.scalar(select(func.count(WorkshopProgress.user_id))) == 0
+
+
+def test_a_kernel_its_own_code_ends_is_graded_as_the_engineers_answer(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    # os._exit is the answer's doing: graded (zero), counted, not run again.
+    submission = stored(ADD, "import os\nos._exit(3)")
+    watched = Watched(jobs.get_grader(app), submission.id)
+    assert grade(submission.id, watched, tmp_path) is True
+    assert len(watched.seen) == 1
+    graded = _db.session.get(Submission, submission.id)
+    assert graded is not None and (graded.status, graded.score) == ("graded", 0)
+
+
+def test_a_grade_whose_workers_were_lost_each_time_is_given_up_without_running(
+    app: Flask, db: object, tmp_path: Path
+) -> None:
+    submission = stored(ADD, RIGHT)
+    for n in range(grading.MAX_GRADING_RUNS):  # claimed, and each worker died mid-grade
+        then = datetime.now(UTC) - (2 * grading.MAX_GRADING_RUNS - 2 * n) * LEASE
+        assert submissions.claim(_db.session, submission.id, now=then, lease=LEASE) == n + 1
+        _db.session.commit()
+    watched = Watched(jobs.get_grader(app), submission.id)
+    assert grade(submission.id, watched, tmp_path) is True
+    assert watched.seen == []
+    lost = _db.session.get(Submission, submission.id)
+    assert lost is not None and lost.status == "error"
+    assert lost.error == "the grading worker stopped before it finished, on every try"
 
 
 def test_the_workshop_folder_is_handed_to_the_grader_only_when_it_exists(

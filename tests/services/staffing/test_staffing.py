@@ -168,7 +168,34 @@ def test_import_with_any_bad_row_stores_nothing_and_names_each_line(org: Org) ->
 
 def test_import_rejects_a_file_without_the_needed_columns(org: Org) -> None:
     with pytest.raises(InvalidInput, match="missing: email"):
+        csv_io.import_csv(
+            _db.session, "project,allocation_pct\nA,5\n", "assignments", actor=org.admin
+        )
+
+
+def test_import_refuses_a_column_it_would_ignore_and_lists_the_columns(org: Org) -> None:
+    with pytest.raises(InvalidInput, match="“person”. The columns are project, email"):
         csv_io.import_csv(_db.session, "project,person\nA,b\n", "assignments", actor=org.admin)
+
+
+def test_import_finds_teams_and_projects_whatever_their_case_and_spacing(org: Org) -> None:
+    ml = make_skill("ml")
+    text = "name,team,start_date\nChurn  Model, applied ml ,2026-04-01\n"
+    csv_io.import_csv(_db.session, text, "projects", actor=org.manager)
+    text = "project,skill,min_level\nCHURN model,ml,3\n"
+    csv_io.import_csv(_db.session, text, "requirements", actor=org.manager)
+    [project] = _db.session.scalars(select(Project)).all()
+    assert (project.name, project.team_id) == ("Churn  Model", org.team.id)
+    [need] = _db.session.scalars(select(ProjectRequirement)).all()
+    assert (need.project_id, need.skill_id) == (project.id, ml.id)
+
+
+def test_import_refuses_names_longer_than_the_database_holds(org: Org) -> None:
+    text = f"name,team,start_date\n{'P' * 161},Applied ML,2026-04-01\n"
+    with pytest.raises(RowErrors) as caught:
+        csv_io.import_csv(_db.session, text, "projects", actor=org.manager)
+    assert caught.value.errors == [(2, "the project name is longer than 160 characters")]
+    assert _db.session.scalar(select(func.count()).select_from(Project)) == 0
 
 
 def test_profile_import_creates_profiles_and_targets(org: Org) -> None:

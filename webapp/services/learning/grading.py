@@ -14,7 +14,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from webapp.db import Session
-from webapp.grading.autograde import GradeResult
+from webapp.grading.autograde import ChecksFailed, GradeResult, KernelStopped, SandboxUnavailable
 from webapp.models import Notebook, NotebookVersion, Submission, Workshop
 from webapp.services.errors import NotFound
 from webapp.services.learning import progress, submissions
@@ -39,6 +39,18 @@ class GradingWork:
     data_dir: Path | None
 
 
+MAX_GRADING_RUNS = 2  # a run a system fault stops is run once more; then it is given up
+
+# What the engineer reads when their submission could not be graded (the details go to the log).
+NOT_GRADED: dict[type[Exception], str] = {
+    KernelStopped: "the kernel running your answers was stopped from outside your notebook",
+    ChecksFailed: "the hidden checks could not finish",
+    SandboxUnavailable: "the grading sandbox is not available on this server",
+}
+LOST = "the grading worker stopped before it finished"
+INTERNAL = "the grader met an internal error"
+
+
 def grade_submission(
     session: Session,
     submission_id: int,
@@ -52,32 +64,53 @@ def grade_submission(
     """Claim, grade and record one submission; False when it was not ours to grade (another
     worker holds it within ``lease``, or it is graded already), leaving it untouched.
 
+    A system fault is never the engineer's: when the grader raises (a kernel stopped from
+    outside, checks that could not finish, no sandbox) the grade is run once more, and a second
+    fault — or a claim after workers were lost mid-grade ``MAX_GRADING_RUNS`` times — marks the
+    submission not graded: no score, no attempt counted, a plain reason on its page.
+
     Services never commit, but grading takes seconds to minutes, so this one must end
     transactions part-way; ``commit`` is the caller's (the job's session's ``commit``). It is
     called after the claim, so other workers see it before the slow part; after reading what to
-    grade, so no transaction stays open while a notebook runs; and after recording a grader
-    failure, which is then raised again (so the queue logs and retries it). The grade and the
-    progress it earns are flushed, not committed: the caller commits them or rolls back.
+    grade, so no transaction stays open while a notebook runs; and after counting a run again.
+    The grade (or the not-graded mark) and the progress it earns are flushed, not committed: the
+    caller commits them or rolls back.
 
     ``courses_path`` holds each workshop's folder (its data files are copied to the kernel).
-    Raises whatever the grader raised, and NotFound if the submission vanished mid-way.
+    Raises NotFound if the submission vanished mid-way.
     """
-    if not submissions.claim(session, submission_id, now=now, lease=lease):
+    run = submissions.claim(session, submission_id, now=now, lease=lease)
+    if not run:
         return False
     commit()
+    if run > MAX_GRADING_RUNS:  # each earlier run's worker was lost mid-grade
+        log.error(
+            "giving up grading submission %s: its workers were lost %s times",
+            submission_id,
+            run - 1,
+        )
+        _not_graded(session, submission_id, LOST)
+        return True
     work = read_work(session, submission_id, courses_path=courses_path)
     commit()
-    try:
-        result = grader.grade(work.source, work.submission, data_dir=work.data_dir)
-    except Exception as exc:  # the grader itself failed: record it so the page says so
-        log.exception("grading submission %s failed", submission_id)
-        submissions.record_failure(
-            session, _submission(session, submission_id), f"The grader failed: {exc}"
-        )
-        commit()
-        raise
+    while True:
+        try:
+            result = grader.grade(work.source, work.submission, data_dir=work.data_dir)
+            break
+        except Exception as exc:  # the machinery failed, not the engineer's code
+            log.exception("grading submission %s failed (run %s)", submission_id, run)
+            if run >= MAX_GRADING_RUNS:
+                _not_graded(session, submission_id, NOT_GRADED.get(type(exc), INTERNAL))
+                return True
+            run = submissions.run_again(session, submission_id, now=now)
+            commit()
     record_grade(session, submission_id, to_outcome(result))
     return True
+
+
+def _not_graded(session: Session, submission_id: int, reason: str) -> None:
+    submission = _submission(session, submission_id)
+    submissions.record_not_graded(session, submission, f"{reason}, on every try")
 
 
 def read_work(session: Session, submission_id: int, *, courses_path: Path) -> GradingWork:

@@ -159,10 +159,11 @@ def create_submission(
     return submission
 
 
-def claim(session: Session, submission_id: int, *, now: datetime, lease: timedelta) -> bool:
-    """Mark a submission as running for this worker; False when another worker holds it or
-    it is already graded. A running claim older than ``lease`` is taken over."""
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
+def claim(session: Session, submission_id: int, *, now: datetime, lease: timedelta) -> int:
+    """Mark a submission as running for this worker and count the run; returns the run's number
+    (1 for the first), or 0 when another worker holds it or it is already graded. A running
+    claim older than ``lease`` is taken over (its worker was lost: that run counts)."""
+    runs = session.execute(
         update(Submission)
         .where(
             Submission.id == submission_id,
@@ -172,22 +173,43 @@ def claim(session: Session, submission_id: int, *, now: datetime, lease: timedel
                 & (Submission.started_at < now - lease),
             ),
         )
-        .values(status=SubmissionStatus.RUNNING.value, started_at=now)
+        .values(
+            status=SubmissionStatus.RUNNING.value,
+            started_at=now,
+            grading_runs=Submission.grading_runs + 1,
+        )
+        .returning(Submission.grading_runs)
         .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
+    ).scalar_one_or_none()
+    return int(runs or 0)
+
+
+def run_again(session: Session, submission_id: int, *, now: datetime) -> int:
+    """Count one more run of a claimed submission (the last one met a system fault)."""
+    runs = session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id)
+        .values(started_at=now, grading_runs=Submission.grading_runs + 1)
+        .returning(Submission.grading_runs)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return int(runs)
 
 
 def hand_back(session: Session, submission_id: int) -> bool:
-    """Return a running submission to the queue (its worker is stopping); False when it is not
-    running any more (it finished meanwhile)."""
+    """Return a running submission to the queue (its worker is stopping), its run uncounted;
+    False when it is not running any more (it finished meanwhile)."""
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
         update(Submission)
         .where(
             Submission.id == submission_id,
             Submission.status == SubmissionStatus.RUNNING.value,
         )
-        .values(status=SubmissionStatus.QUEUED.value, started_at=None)
+        .values(
+            status=SubmissionStatus.QUEUED.value,
+            started_at=None,
+            grading_runs=Submission.grading_runs - 1,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
@@ -241,10 +263,12 @@ def record_outcome(session: Session, submission: Submission, outcome: Outcome) -
     session.flush()
 
 
-def record_failure(session: Session, submission: Submission, message: str) -> None:
-    """The grader could not grade it at all (not a failing test: the machinery failed)."""
+def record_not_graded(session: Session, submission: Submission, reason: str) -> None:
+    """The machinery failed on every run (not a failing test): the submission is not graded,
+    earns nothing and is not counted as an attempt. ``reason`` is shown to the engineer, in
+    plain words; the details belong in the log."""
     submission.status = SubmissionStatus.ERROR.value
-    submission.error = message
+    submission.error = reason
     submission.graded_at = datetime.now(UTC)
     session.flush()
 

@@ -10,14 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
+
 from webapp.db import Session
-from webapp.models import Role, User
+from webapp.models import Role, Team, TeamMembership, User
 from webapp.services import audit, tabular
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
 from webapp.services.people import accounts, capacity, lifecycle, passwords, sessions
 
 COLUMNS = ("email", "name", "team", "role")
 OPTIONAL = ("availability_pct", "learning_hours_per_week", "holidays")
+LIMITS = {  # the longest cells the database columns hold (the same answer on every database)
+    "email": ("email", User.__table__.c.email.type.length),
+    "name": ("name", User.__table__.c.display_name.type.length),
+    "team": ("team name", Team.__table__.c.name.type.length),
+}
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,10 @@ class ImportedUser:
     initial_password: str | None  # shown once to the admin for new accounts
 
 
-def parse_roster(text: str) -> list[RosterRow]:
+def parse_roster(text: bytes | str) -> list[RosterRow]:
     """Parse and check every row; raises RowErrors listing each bad line, or InvalidInput."""
     try:
-        header, found = tabular.records(text)
+        header, found = tabular.records(text, (*COLUMNS, *OPTIONAL))
     except tabular.CsvUnreadable as exc:
         raise InvalidInput(str(exc)) from None
     missing = [c for c in COLUMNS if c not in header]
@@ -102,9 +109,9 @@ def _parse_row(line: int, record: dict[str, str | None], seen: dict[str, int]) -
     empty = [c for c in COLUMNS if not values[c]]
     if empty:
         raise InvalidInput(f"empty {', '.join(empty)}")
-    for column, what, most in (("name", "name", 120), ("team", "team name", 120)):
-        if len(values[column]) > most:
-            raise InvalidInput(f"the {what} is longer than {most} characters")
+    wrong = tabular.too_long(values, LIMITS)
+    if wrong:
+        raise InvalidInput(wrong)
     email = accounts.normalise_email(values["email"])
     if email in seen:
         raise InvalidInput(f"{email} appears again (first on line {seen[email]})")
@@ -119,13 +126,18 @@ def _parse_row(line: int, record: dict[str, str | None], seen: dict[str, int]) -
     )
 
 
-def import_roster(session: Session, text: str, *, actor: User | None) -> list[ImportedUser]:
+def import_roster(session: Session, text: bytes | str, *, actor: User | None) -> list[ImportedUser]:
     """Create new users and update existing ones (name, role, team) from a roster CSV.
 
-    Every row is checked before anything is written; the caller commits once. Raises RowErrors.
+    A row's team is the person's team: someone listed in another team than theirs is moved
+    (they leave the teams they were a member of; a manager keeps the other teams they manage).
+    Team names match an existing team whatever their case and spacing. Every row is checked
+    before anything is written; the caller commits once. Raises RowErrors.
     """
     results = []
     rows = parse_roster(text)
+    teams = accounts.TeamFinder(session)
+    moved = 0
     for row in rows:
         user = accounts.find_by_email(session, row.email)
         initial = None
@@ -147,7 +159,8 @@ def import_roster(session: Session, text: str, *, actor: User | None) -> list[Im
         new_capacity = row.capacity.applied_to(user)
         if new_capacity is not None:
             capacity.apply_capacity(session, user, new_capacity)
-        team = accounts.get_or_create_team(session, row.team)
+        team = teams.get_or_create(row.team)
+        moved += _leave_other_teams(session, user, team, keep_managed=row.role == Role.MANAGER)
         accounts.join_team(session, user=user, team=team, as_manager=row.role == Role.MANAGER)
         results.append(ImportedUser(row.email, initial is not None, initial))
     created = sum(r.created for r in results)
@@ -160,7 +173,26 @@ def import_roster(session: Session, text: str, *, actor: User | None) -> list[Im
         target_id=None,
         rows=len(results),
         created=created,
+        moved=moved,
         capacity_set=with_capacity,
     )
     session.flush()
     return results
+
+
+def _leave_other_teams(session: Session, user: User, team: Team, *, keep_managed: bool) -> int:
+    """Remove ``user`` from every team but ``team`` (a manager keeps the teams they manage);
+    1 when they left a team they were a member of (a move), else 0."""
+    if user.id is None:
+        return 0
+    left = 0
+    for membership in session.scalars(
+        select(TeamMembership).where(
+            TeamMembership.user_id == user.id, TeamMembership.team_id != team.id
+        )
+    ):
+        if keep_managed and membership.is_manager:
+            continue
+        left |= not membership.is_manager
+        session.delete(membership)
+    return left

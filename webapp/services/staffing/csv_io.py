@@ -29,14 +29,31 @@ from webapp.services import audit, tabular
 from webapp.services.access import policy
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
 from webapp.services.staffing import profiles, records
-from webapp.services.tabular import to_csv
+from webapp.services.tabular import fold, to_csv
 
 KINDS = ("projects", "requirements", "assignments", "profiles")
+
+
+def _length(column: Any) -> int:
+    return int(column.property.columns[0].type.length)
+
+
 COLUMNS: dict[str, tuple[str, ...]] = {
     "projects": ("name", "team", "start_date", "status", "description"),
     "requirements": ("project", "skill", "min_level", "headcount", "importance", "allocation_pct"),
     "assignments": ("project", "email", "allocation_pct"),
     "profiles": ("profile", "skill", "level"),
+}
+# The longest cells the database columns hold (checked before anything is written, so SQLite,
+# which would store them whole, and PostgreSQL, which would refuse them, answer alike).
+LIMITS: dict[str, tuple[str, int]] = {
+    "name": ("project name", _length(Project.name)),
+    "project": ("project name", _length(Project.name)),
+    "team": ("team name", _length(Team.name)),
+    "email": ("email", _length(User.email)),
+    "profile": ("profile name", _length(RoleProfile.name)),
+    "skill": ("skill code", _length(Skill.code)),
+    "description": ("description", 4000),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "projects": ("name", "team", "start_date"),
@@ -116,8 +133,8 @@ class ImportResult:
 class _Lookups:
     """Names to ids, loaded once per import (no query per row)."""
 
-    teams: dict[str, int]
-    projects: dict[str, tuple[int, int]]  # name -> (id, team id)
+    teams: dict[str, int]  # folded name (tabular.fold) -> id
+    projects: dict[str, tuple[int, int]]  # folded name -> (id, team id)
     skills: dict[str, int]
     users: dict[str, int]
     scope: set[int] | None
@@ -126,9 +143,9 @@ class _Lookups:
 
 def _lookups(session: Session, actor: User) -> _Lookups:
     return _Lookups(
-        teams=dict(session.execute(select(Team.name, Team.id)).all()),
+        teams={fold(n): i for n, i in session.execute(select(Team.name, Team.id))},
         projects={
-            n: (i, t)
+            fold(n): (i, t)
             for n, i, t in session.execute(select(Project.name, Project.id, Project.team_id))
         },
         skills=dict(
@@ -140,12 +157,12 @@ def _lookups(session: Session, actor: User) -> _Lookups:
     )
 
 
-def read_rows(text: str, kind: str) -> list[tuple[int, dict[str, str]]]:
+def read_rows(text: bytes | str, kind: str) -> list[tuple[int, dict[str, str]]]:
     """(line, values) per data row; raises InvalidInput for a missing header or no rows."""
     if kind not in KINDS:
         raise InvalidInput(f"Unknown kind of file '{kind}'; use one of {', '.join(KINDS)}.")
     try:
-        header, found = tabular.records(text)
+        header, found = tabular.records(text, COLUMNS[kind])
     except tabular.CsvUnreadable as exc:
         raise InvalidInput(str(exc)) from None
     missing = [c for c in REQUIRED[kind] if c not in header]
@@ -171,9 +188,9 @@ def _int(values: dict[str, str], key: str, default: int | None = None) -> int:
 
 
 def _project(lk: _Lookups, name: str) -> int:
-    if name not in lk.projects:
+    if fold(name) not in lk.projects:
         raise InvalidInput(f"no project called '{name}'")
-    pid, team_id = lk.projects[name]
+    pid, team_id = lk.projects[fold(name)]
     if lk.scope is not None and team_id not in lk.scope:
         raise InvalidInput(f"project '{name}' belongs to a team you do not manage")
     return pid
@@ -189,7 +206,7 @@ Op = Callable[[Session, User], object]
 
 
 def _parse_project(lk: _Lookups, v: dict[str, str]) -> Op:
-    team_id = lk.teams.get(v["team"])
+    team_id = lk.teams.get(fold(v["team"]))
     if team_id is None:
         raise InvalidInput(f"no team called '{v['team']}'")
     if lk.scope is not None and team_id not in lk.scope:
@@ -201,12 +218,12 @@ def _parse_project(lk: _Lookups, v: dict[str, str]) -> Op:
             f"start_date must be a date like 2026-03-12, not '{v['start_date']}'"
         ) from None
     status = records.parse_status(v.get("status") or "planned")
-    existing = lk.projects.get(v["name"])
+    existing = lk.projects.get(fold(v["name"]))
     if existing is not None and existing[1] != team_id:
         raise InvalidInput(f"project '{v['name']}' exists in another team")
     desc = v.get("description", "")
     if existing is None:
-        lk.projects[v["name"]] = (-1, team_id)  # later rows may name it
+        lk.projects[fold(v["name"])] = (-1, team_id)  # later rows may name it
         return lambda s, a: records.create_project(
             s,
             actor=a,
@@ -293,14 +310,17 @@ def _check_row(
     empty = [c for c in REQUIRED[kind] if not values.get(c)]
     if empty:
         raise InvalidInput(f"empty {', '.join(empty)}")
+    wrong = tabular.too_long(values, LIMITS)
+    if wrong:
+        raise InvalidInput(wrong)
     key_columns = REQUIRED[kind][:1] if kind == "projects" else REQUIRED[kind][:2]
-    key = tuple(values[c].lower() for c in key_columns)
+    key = tuple(fold(values[c]) for c in key_columns)
     if key in seen:
         raise InvalidInput(f"{', '.join(key)} appears again (first on line {seen[key]})")
     seen[key] = line
 
 
-def import_csv(session: Session, text: str, kind: str, *, actor: User) -> ImportResult:
+def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -> ImportResult:
     """Check every row of a CSV file of ``kind``, then apply them all; the caller commits.
 
     Raises InvalidInput for a bad header and RowErrors (nothing stored) for bad rows.
