@@ -63,13 +63,17 @@ def test_import_roster_reports_bad_rows_and_stores_nothing(
     bad.write_text("email,name,team,role\nok@example.com,Ok,T,engineer\nbad,Bad,T,engineer\n")
     result = runner.invoke(args=["users", "import-roster", str(bad)])
     assert result.exit_code != 0
-    assert "line 3" in result.output and "nothing was imported" in result.output
+    assert "line 3, email" in result.output and "nothing was imported" in result.output
     assert count(User) == 0
 
 
-def test_import_roster_prints_initial_passwords(runner: FlaskCliRunner, tmp_path: Path) -> None:
+def test_import_roster_writes_invitation_links(runner: FlaskCliRunner, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text("email,name,team,role\nok@example.com,Ok,T,engineer\n")
-    result = runner.invoke(args=["users", "import-roster", str(good)])
+    links = tmp_path / "links.csv"
+    result = runner.invoke(args=["users", "import-roster", str(good), "--invitations", str(links)])
     assert result.exit_code == 0, result.output
-    assert "1 created" in result.output and "initial password:" in result.output
+    assert "1 new (invited)" in result.output and str(links) in result.output
+    header, row = links.read_text().splitlines()
+    assert header == "email,name,invitation"
+    assert row.startswith("ok@example.com,Ok,http://127.0.0.1:5000/invite/")

@@ -102,6 +102,9 @@ def _register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    from webapp.web.uploads import allow_larger_imports
+
+    app.before_request(allow_larger_imports)  # before CSRF's check reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)

@@ -22,6 +22,12 @@ WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
 # Uploads: notebooks and CSV files.
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+# CSV imports (a roster, staffing files) may be larger: 100,000 roster rows are about 6 MB.
+IMPORT_MAX_BYTES = 64 * 1024 * 1024
+# The address people open Skillforge at, for links made outside a request (the command line).
+BASE_URL = "http://127.0.0.1:5000"
+# How long the invitation a roster import gives each new person works (they choose a password).
+INVITATION_MAX_AGE_S = 14 * 24 * 3600
 
 # Bounds on every notebook that enters the app (an upload, the editors' answers and autosave, a
 # live kernel's cell, a course notebook at catalog sync): cells per notebook, bytes of one cell's
@@ -64,6 +70,13 @@ COURSES_PATH: str | None = None
 
 # Where rendered notebooks are cached by content hash; None means instance/render-cache.
 RENDER_CACHE_PATH: str | None = None
+
+# Housekeeping (a daily job, and `skillforge housekeeping`): practice runs ("Run tests") kept this
+# many days; ended sign-in sessions and quiet login throttles; rendered notebooks not opened for
+# this long. 0 keeps that kind for ever. Submitted attempts are never pruned.
+RETENTION_PRACTICE_DAYS = 90
+RETENTION_SESSIONS_DAYS = 30
+RETENTION_RENDER_DAYS = 30
 
 # Privacy: managers see team aggregates only for groups at least this large.
 MIN_AGGREGATE_GROUP = 3

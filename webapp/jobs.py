@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from webapp.db import db
 from webapp.extensions import queue
 from webapp.grading.autograde import Grader
 from webapp.models import WorkedExamples
-from webapp.services.catalog import worked
+from webapp.services import housekeeping, imports
+from webapp.services.catalog import rendering, worked
 from webapp.services.learning import grading, submissions, workers
 from webapp.services.planning import runs
 from webapp.settings import settings_of
@@ -268,6 +270,56 @@ def run_plan(run_id: int) -> bool:
     return True
 
 
+@queue.task()
+def check_import(run_id: int) -> None:
+    """Check an uploaded CSV file (a preview, or its problems); nothing of it is written."""
+    with _app_for_job().app_context():
+        run_import_step(run_id, imports.check)
+
+
+@queue.task()
+def apply_import(run_id: int) -> None:
+    """Write a confirmed CSV import, whole or not at all."""
+    with _app_for_job().app_context():
+        run_import_step(run_id, imports.apply)
+
+
+def run_import_step(run_id: int, step: Callable[..., object]) -> object:
+    """One step of an import in this app context, committed (the jobs and the command)."""
+    session = db.session()
+    try:
+        done = step(
+            session,
+            run_id,
+            now=lambda: datetime.now(UTC),
+            lease=settings_of(current_app).grader_lease,
+            commit=session.commit,
+        )
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return done
+
+
+def requeue_stalled_imports() -> list[int]:
+    session = db.session()
+    found = imports.stalled(
+        session,
+        now=datetime.now(UTC),
+        lease=settings_of(current_app).grader_lease,
+        queued_for=timedelta(minutes=2),
+    )
+    session.rollback()
+    waiting = already_queued(check_import) | already_queued(apply_import)
+    again = [(i, status) for i, status in found if i not in waiting]
+    for run_id, status in again:
+        (check_import if status == "checking" else apply_import)(run_id)
+    if again:
+        log.warning("queued stalled imports again: %s", again)
+    return [i for i, _ in again]
+
+
 @queue.periodic_task(crontab(minute="*"))
 def recover_stalled() -> None:
     """Queue again the submissions whose worker died mid-job or whose job never arrived, the
@@ -275,10 +327,43 @@ def recover_stalled() -> None:
     with _app_for_job().app_context():
         requeue_stalled()
         requeue_stalled_plans()
+        requeue_stalled_imports()
         queued, running = worked.pending(db.session)
         db.session.rollback()
         if queued and not running:  # the chain of jobs was lost (or never started)
             make_worked_examples()
+
+
+@queue.periodic_task(crontab(hour="3", minute="17"))
+def daily_housekeeping() -> None:
+    """Prune what the RETENTION_* settings no longer keep (see services/housekeeping.py)."""
+    with _app_for_job().app_context():
+        pruned = run_housekeeping()
+        log.info("housekeeping: %s", pruned.describe())
+
+
+def run_housekeeping(*, dry_run: bool = False) -> housekeeping.Pruned:
+    """The housekeeping use case in this app context, committed (the job and the command)."""
+    settings = settings_of(current_app)
+    session = db.session()
+    try:
+        database = housekeeping.prune_database(
+            session, settings.retention, now=datetime.now(UTC), dry_run=dry_run
+        )
+    except Exception:
+        session.rollback()
+        raise
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    files = housekeeping.prune_render_cache(
+        settings.render_cache_path,
+        settings.retention,
+        renderer_version=rendering.RENDERER_VERSION,
+        dry_run=dry_run,
+    )
+    return replace(database, render_files=files.render_files, render_bytes=files.render_bytes)
 
 
 @queue.signal(signals.SIGNAL_INTERRUPTED)

@@ -14,6 +14,7 @@ from webapp.grading.autograde import GraderConfig
 from webapp.grading.pool import WARM_UP
 from webapp.grading.wellformed import NotebookLimits
 from webapp.services.catalog.rendering import RenderLimits
+from webapp.services.housekeeping import Retention
 from webapp.services.learning.live_sessions import LiveSettings
 from webapp.services.learning.practice import PracticeLimit
 from webapp.services.planning.optimiser import PlanSettings
@@ -44,6 +45,7 @@ class Settings:
     worked_max_bytes: int  # WORKED_OUTPUTS_MAX_BYTES
     notebook_limits: NotebookLimits  # NOTEBOOK_MAX_CELLS, _SOURCE_BYTES, _OUTPUT_BYTES, _DEPTH
     render: RenderLimits  # RENDER_MAX_BYTES, RENDER_TIME_LIMIT_S
+    retention: Retention  # RETENTION_PRACTICE_DAYS, _SESSIONS_DAYS, _RENDER_DAYS
 
     def plan_for(self, today: date | None = None) -> PlanSettings:
         """The plan settings dated ``today`` (default: today in UTC): a plan depends on the date,
@@ -86,7 +88,20 @@ def from_config(config: Mapping[str, Any]) -> Settings:
             max_bytes=int(config["RENDER_MAX_BYTES"]),
             time_limit_s=float(config["RENDER_TIME_LIMIT_S"]),
         ),
+        retention=retention(config),
     )
+
+
+def retention(config: Mapping[str, Any]) -> Retention:
+    """The RETENTION_* keys, in whole days (0: keep for ever); a negative number is refused."""
+    days = {
+        key: int(config[f"RETENTION_{key.upper()}"])
+        for key in ("practice_days", "sessions_days", "render_days")
+    }
+    for key, value in days.items():
+        if value < 0:
+            raise ValueError(f"RETENTION_{key.upper()} must be 0 (keep) or more days, not {value}")
+    return Retention(**days)
 
 
 def notebook_limits(config: Mapping[str, Any]) -> NotebookLimits:

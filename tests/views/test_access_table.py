@@ -48,6 +48,27 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
     "admin.audit_log": ("GET", lambda o: "/admin/audit", ADMIN_ONLY),
     "admin.grading": ("GET", lambda o: "/admin/grading", ADMIN_ONLY),
     "admin.backup": ("GET", lambda o: "/admin/backup", ADMIN_ONLY),
+    "admin.import_run": ("GET", lambda o: f"/admin/imports/{_import_run(o, 'roster')}", ADMIN_ONLY),
+    "admin.import_problems": (
+        "GET",
+        lambda o: f"/admin/imports/{_import_run(o, 'roster')}/problems.csv",
+        ADMIN_ONLY,
+    ),
+    "admin.import_invitations": (
+        "GET",
+        lambda o: f"/admin/imports/{_import_run(o, 'roster')}/invitations.csv",
+        ADMIN_ONLY,
+    ),
+    "admin.import_confirm": (
+        "POST",
+        lambda o: f"/admin/imports/{_import_run(o, 'roster')}/confirm",
+        ADMIN_302,
+    ),
+    "admin.import_discard": (
+        "POST",
+        lambda o: f"/admin/imports/{_import_run(o, 'roster')}/discard",
+        ADMIN_302,
+    ),
     # A person's life after creation (issue 13): admins only; state changes redirect back.
     "admin.user": ("GET", lambda o: f"/admin/users/{_spare(o)}", ADMIN_ONLY),
     "admin.deactivate": ("POST", lambda o: f"/admin/users/{_spare(o)}/deactivate", ADMIN_302),
@@ -71,6 +92,7 @@ TABLE: dict[str, tuple[str, URL, tuple[object, ...]]] = {
         SIGNED_IN_302,
     ),
     "auth.reset_password": ("GET", lambda o: "/reset/not-a-real-token", (400,) * 5),
+    "auth.invitation": ("GET", lambda o: "/invite/not-a-real-token", (400,) * 5),
     "learn.catalog": ("GET", lambda o: "/workshops", ALL),
     "learn.workshop": ("GET", lambda o: f"/workshops/{_tiny(o)}", ALL),
     "learn.notebook": ("GET", lambda o: f"/workshops/tiny/notebooks/{_nb(o)}", ALL),
@@ -292,6 +314,29 @@ def _spare(o: Org) -> int:
     return int(user.id)
 
 
+def _import_run(o: Org, kind: str) -> int:
+    """An import refused at its check: a roster file of the admin's, a staffing file of the
+    manager's (nothing to confirm, so the POST rows change nothing)."""
+    from webapp.db import db
+    from webapp.models import ImportRun
+
+    owner = o.admin if kind == "roster" else o.manager
+    run = db.session.query(ImportRun).filter_by(kind=kind).one_or_none()
+    if run is None:
+        run = ImportRun(
+            kind=kind,
+            actor_id=owner.id,
+            filename=f"{kind}.csv",
+            data=b"x",
+            status="refused",
+            problems=[[1, "", "a problem"]],
+            problem_count=1,
+        )
+        db.session.add(run)
+        db.session.commit()
+    return int(run.id)
+
+
 def _spare_membership(o: Org) -> int:
     from webapp.db import db
     from webapp.models import TeamMembership
@@ -508,6 +553,27 @@ TABLE.update(
         "staffing.report": ("GET", lambda o: f"/staffing/teams/{o.team.id}/report", TEAM_MANAGERS),
         "staffing.export": ("GET", lambda o: "/staffing/export/requirements.csv", MANAGERS),
         "staffing.import_csv": ("GET", lambda o: "/staffing/import", MANAGERS),
+        # A manager's own import: another manager is told there is no such import.
+        "staffing.import_run": (
+            "GET",
+            lambda o: f"/staffing/imports/{_import_run(o, 'projects')}",
+            (LOGIN, 403, 404, 200, 200),
+        ),
+        "staffing.import_problems": (
+            "GET",
+            lambda o: f"/staffing/imports/{_import_run(o, 'projects')}/problems.csv",
+            (LOGIN, 403, 404, 200, 200),
+        ),
+        "staffing.import_confirm": (
+            "POST",
+            lambda o: f"/staffing/imports/{_import_run(o, 'projects')}/confirm",
+            (LOGIN, 403, 302, 302, 302),
+        ),
+        "staffing.import_discard": (
+            "POST",
+            lambda o: f"/staffing/imports/{_import_run(o, 'projects')}/discard",
+            (LOGIN, 403, 302, 302, 302),
+        ),
         "staffing.profiles": ("GET", lambda o: "/staffing/profiles", MANAGERS),
         "staffing.profile": ("GET", lambda o: f"/staffing/profiles/{_role_profile(o)}", MANAGERS),
         "staffing.archive_profile": (

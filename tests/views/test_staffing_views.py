@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import time_machine
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.http import parse_options_header
 
 from tests.conftest import AuthActions, Org, post_form
+from tests.import_flow import checked, confirmed, import_all_the_way, upload
 from tests.staffing_factories import (
     give_level,
     make_project,
     make_skill,
 )
+from webapp import jobs
 from webapp.db import db as _db
+from webapp.extensions import queue
 from webapp.models import AuditEvent, Project, ProjectAssignment, ProjectRequirement
 
 
@@ -79,7 +83,7 @@ def test_levels_of_people_from_teams_the_manager_does_not_manage_are_hidden(
 
 
 def test_a_probe_project_reveals_nothing_of_another_teams_levels(
-    client: FlaskClient, auth: AuthActions, org: Org
+    client: FlaskClient, auth: AuthActions, org: Org, app: Flask
 ) -> None:
     skill = make_skill("ml", "Modelling")
     give_level(org.other_engineer, skill, 4)
@@ -87,10 +91,10 @@ def test_a_probe_project_reveals_nothing_of_another_teams_levels(
     _db.session.commit()
     auth.login(org.manager.email)
     requirements = "project,skill,min_level\nProbe,ml,4\n"
-    assert import_file(client, "requirements", requirements).status_code == 200
-    refused = import_file(client, "assignments", "project,email\nProbe,pat@example.com\n")
-    assert refused.status_code == 400
-    assert "pat@example.com is not in a team you manage" in refused.get_data(as_text=True)
+    assert "Imported 1 row." in import_file(client, app, "requirements", requirements)
+    refused = import_file(client, app, "assignments", "project,email\nProbe,pat@example.com\n")
+    assert "nothing will be imported" in refused
+    assert "pat@example.com is not in a team you manage" in refused
     assert _db.session.scalar(select(func.count()).select_from(ProjectAssignment)) == 0
     before = client.get("/staffing/gaps.csv").get_data(as_text=True)
     project = _db.session.scalars(select(Project)).one()
@@ -104,13 +108,9 @@ def test_a_probe_project_reveals_nothing_of_another_teams_levels(
     assert "1 project has people from teams you do not manage" in page
 
 
-def import_file(client: FlaskClient, kind: str, text: str):  # noqa: ANN201
-    return post_form(
-        client,
-        "/staffing/import",
-        {"kind": kind, "file": (io.BytesIO(text.encode()), f"{kind}.csv")},
-        content_type="multipart/form-data",
-    )
+def import_file(client: FlaskClient, app: Flask, kind: str, text: str) -> str:
+    """The staffing import all the way through its pages and the worker: the last page."""
+    return import_all_the_way(client, app, "/staffing/import", text, kind=kind)
 
 
 def test_gap_csv_downloads_every_requirement(
@@ -131,21 +131,15 @@ def test_gap_csv_downloads_every_requirement(
 
 
 def test_import_with_bad_rows_lists_them_and_stores_nothing(
-    client: FlaskClient, auth: AuthActions, org: Org
+    client: FlaskClient, auth: AuthActions, org: Org, app: Flask
 ) -> None:
     make_skill("ml")
     make_project(org.team, "Churn")
     _db.session.commit()
     auth.login(org.manager.email)
     text = "project,skill,min_level\nChurn,ml,3\nChurn,nope,3\nGhost,ml,9\n"
-    response = post_form(
-        client,
-        "/staffing/import",
-        {"kind": "requirements", "file": (io.BytesIO(text.encode()), "reqs.csv")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
+    html = import_file(client, app, "requirements", text)
+    assert "2 problems: nothing will be imported." in html
     assert "no skill with the code &#39;nope&#39;" in html
     assert "no project called &#39;Ghost&#39;" in html
     assert _db.session.scalar(select(func.count()).select_from(ProjectRequirement)) == 0
@@ -181,3 +175,38 @@ def test_taking_someone_off_a_project_is_audited(
         select(AuditEvent).where(AuditEvent.action == "assignment.remove")
     ).one()
     assert (event.actor_id, event.detail["user_id"]) == (org.manager.id, org.engineer.id)
+
+
+def test_a_file_that_the_data_makes_wrong_after_its_preview_is_refused_whole(
+    client: FlaskClient, auth: AuthActions, org: Org, app: Flask
+) -> None:
+    make_skill("ml")
+    project = make_project(org.team, "Churn")
+    _db.session.commit()
+    auth.login(org.manager.email)
+    url = upload(
+        client,
+        "/staffing/import",
+        {"kind": "requirements"},
+        b"project,skill,min_level\nChurn,ml,3\n",
+    )
+    assert "Every row is good." in checked(client, app, url)
+    project.name = "Churn (renamed)"  # someone renames it before the go
+    _db.session.commit()
+    page = confirmed(client, app, url)
+    assert "1 problem: nothing will be imported." in page and "no project called" in page
+    assert _db.session.scalar(select(func.count()).select_from(ProjectRequirement)) == 0
+
+
+def test_an_import_whose_job_was_lost_is_queued_again_once(
+    client: FlaskClient, auth: AuthActions, org: Org, app: Flask
+) -> None:
+    auth.login(org.manager.email)
+    queue.flush()
+    url = upload(client, "/staffing/import", {"kind": "projects"}, b"name,team,start_date\n")
+    queue.flush()  # the job never reached a worker
+    later = datetime.now(UTC) + timedelta(minutes=3)
+    with app.app_context(), time_machine.travel(later):
+        assert jobs.requeue_stalled_imports() == [int(url.rsplit("/", 1)[1])]
+        assert jobs.requeue_stalled_imports() == []  # waiting in the queue: not again
+    queue.flush()

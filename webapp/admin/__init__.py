@@ -14,4 +14,4 @@ def admins_only() -> None:
     policy.require_admin(me())
 
 
-from webapp.admin import people_views, views  # noqa: E402,F401
+from webapp.admin import import_views, people_views, views  # noqa: E402,F401

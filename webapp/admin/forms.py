@@ -34,7 +34,7 @@ class RosterForm(FlaskForm):
         "Roster CSV (columns: email, name, team, role)",
         validators=[FileRequired(), FileAllowed(["csv"], "Upload a .csv file.")],
     )
-    submit = SubmitField("Import")
+    submit = SubmitField("Check the file")
 
 
 class EditUserForm(FlaskForm):

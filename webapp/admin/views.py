@@ -11,21 +11,20 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from webapp import jobs
-from webapp.admin import bp
+from webapp.admin import bp, import_views
 from webapp.admin.forms import RosterForm, UserForm
 from webapp.db import db
 from webapp.extensions import queue
-from webapp.services import audit
+from webapp.services import audit, imports
 from webapp.services import backup as archive
 from webapp.services.catalog import sync, worked
 from webapp.services.learning import grading_status, live_sessions, workers
-from webapp.services.people import accounts, directory, roster
+from webapp.services.people import accounts, directory
 from webapp.services.words import count
 from webapp.settings import settings_of
 from webapp.web.access import me
 from webapp.web.forms import EmptyForm, attempt
 from webapp.web.limits import limited
-from webapp.web.uploads import run_import, upload_bytes
 
 
 @bp.route("/users")
@@ -62,17 +61,21 @@ def new_user() -> Response | str:
 
 @bp.route("/users/import", methods=["GET", "POST"])
 @limited("IMPORT_RATE_LIMIT")
-def import_roster() -> str:
+def import_roster() -> Response | tuple[str, int] | str:
+    """Upload a roster: a worker checks it and shows the preview (or the problems) on the
+    import's page; nothing is written before the admin's go."""
     form = RosterForm()
-    imported, errors = None, None
     if form.validate_on_submit():
-        text = upload_bytes(form.roster.data)
-        imported, errors = run_import(lambda: roster.import_roster(db.session, text, actor=me()))
-        if imported is not None:
-            flash(f"Imported {count(len(imported), 'row')}.", "success")
-    status = 400 if errors is not None else 200
-    page = render_template("admin/import.html", form=form, imported=imported, errors=errors)
-    return page if status == 200 else (page, status)  # type: ignore[return-value]
+        started = import_views.start_import("roster", form.roster.data, area="admin")
+        if started is not None:
+            return started
+    page = render_template(
+        "admin/import.html",
+        form=form,
+        runs=imports.recent(db.session, kinds=("roster",), viewer=me()),
+        describe=import_views.describe,
+    )
+    return (page, 400) if form.is_submitted() else page
 
 
 @bp.route("/audit")

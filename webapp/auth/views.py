@@ -126,8 +126,22 @@ def _reset_settings() -> dict[str, object]:
 @public
 def reset_password(token: str) -> Response | tuple[str, int] | str:
     """Set a new password through the one-time link an admin made; signs out everywhere."""
+    return _set_password(token, invitation=False)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def invitation(token: str) -> Response | tuple[str, int] | str:
+    """A new person (from a roster import) chooses their first password through their link."""
+    return _set_password(token, invitation=True)
+
+
+def _set_password(token: str, *, invitation: bool) -> Response | tuple[str, int] | str:
+    settings = _reset_settings()
+    if invitation:
+        settings["max_age_s"] = int(current_app.config["INVITATION_MAX_AGE_S"])
     try:
-        person = lifecycle.user_of_reset(db.session, token, **_reset_settings())  # type: ignore[arg-type]
+        person = lifecycle.user_of_reset(db.session, token, invitation=invitation, **settings)  # type: ignore[arg-type]
     except InvalidInput as exc:
         return render_template("auth/reset.html", problem=exc.message, form=None), 400
     form = ResetPasswordForm()
@@ -138,14 +152,17 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
                 token=token,
                 new=form.new.data or "",
                 now=datetime.now(UTC),
-                **_reset_settings(),  # type: ignore[arg-type]
+                invitation=invitation,
+                **settings,  # type: ignore[arg-type]
             )
         )
         if done is not None:
             signin.sign_out()
             flash("Your password is set. Log in with it.", "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", problem=None, form=form, person=person)
+    return render_template(
+        "auth/reset.html", problem=None, form=form, person=person, invitation=invitation
+    )
 
 
 @bp.route("/account/sessions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.cli.backup import backup_command, restore_command
+from webapp.cli.backup import backup_command, housekeeping_command, restore_command
 from webapp.cli.courses import courses_cli
 from webapp.cli.database import db_cli
 from webapp.cli.grade import grade_command
@@ -29,6 +29,7 @@ def register_commands(app: Flask) -> None:
         staffing_cli,
         backup_command,
         restore_command,
+        housekeeping_command,
         db_cli,  # in place of Flask-Migrate's own ``db``: the same, downgrade asks for --yes
     ):
         app.cli.add_command(command)

@@ -1,4 +1,5 @@
-"""``backup`` and ``restore``: the whole organisation to a portable archive and back."""
+"""``backup`` and ``restore`` (the whole organisation to a portable archive and back), and
+``housekeeping`` (pruning what is kept only for a while)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from alembic.migration import MigrationContext
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from webapp import jobs
 from webapp.cli.common import fail
 from webapp.db import db
 from webapp.services import backup as archive
@@ -66,3 +68,15 @@ def restore_command(file: Path) -> None:
         f"({manifest.database}). People sign in again; start the grading workers so queued "
         "submissions are graded."
     )
+
+
+@click.command("housekeeping")
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+@with_appcontext
+def housekeeping_command(dry_run: bool) -> None:
+    """Remove what the RETENTION_* settings no longer keep: old practice runs, ended sign-in
+    sessions, quiet login throttles and unused rendered notebooks (a grading worker does it
+    daily; run it on app servers whose render cache no worker shares)."""
+    pruned = jobs.run_housekeeping(dry_run=dry_run)
+    text = pruned.describe()
+    click.echo(text.replace("Removed", "Would remove", 1) if dry_run else text)

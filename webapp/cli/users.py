@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +14,8 @@ from flask.cli import with_appcontext
 from webapp.cli.common import fail
 from webapp.db import db
 from webapp.models import User
-from webapp.services.errors import DomainError, RowErrors
+from webapp.services import tabular
+from webapp.services.errors import DomainError
 from webapp.services.people import accounts, lifecycle, roster
 from webapp.services.words import count
 
@@ -52,27 +54,58 @@ def create_user_command(
 
 @users_cli.command("import-roster")
 @click.argument("csv_file", type=click.File("rb"))
+@click.option(
+    "--invitations",
+    "links_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the new people's invitation links to this CSV file (default: print them).",
+)
 @with_appcontext
-def import_roster_command(csv_file: Any) -> None:
+def import_roster_command(csv_file: Any, links_file: Path | None) -> None:
     """Import a roster CSV (email, name, team, role; optionally availability_pct,
-    learning_hours_per_week, holidays): every row, or none when any is bad."""
+    learning_hours_per_week, holidays): every row, or none when any is bad. New people get an
+    invitation link (BASE_URL is the address in it) to choose their password."""
+    data = csv_file.read()
     try:
-        results = roster.import_roster(db.session, csv_file.read(), actor=None)
-    except RowErrors as exc:
-        db.session.rollback()
-        lines = "\n".join(f"  line {n}: {m}" for n, m in exc.errors)
-        fail(f"{count(len(exc.errors), 'bad row')}; nothing was imported:\n{lines}")
+        with click.progressbar(length=max(data.count(b"\n"), 1), label="Checking") as bar:
+            rows, problems = roster.check_roster(data, progress=bar.update)
+        if problems:
+            lines = "\n".join(
+                f"  line {p.line}, {p.column or 'row'}: {p.message}" for p in problems[:200]
+            )
+            more = f"\n  … and {len(problems) - 200} more" if len(problems) > 200 else ""
+            fail(f"{count(len(problems), 'problem')}; nothing was imported:\n{lines}{more}")
+        plan = roster.plan_roster(db.session, rows)
+        result = roster.apply_roster(db.session, plan, actor=None, now=datetime.now(UTC))
     except DomainError as exc:
         db.session.rollback()
         fail(exc.message)
     db.session.commit()
-    created = [r for r in results if r.created]
+    summary = result.summary
     click.echo(
-        f"Imported {count(len(results), 'row')}: {len(created)} created, "
-        f"{len(results) - len(created)} updated."
+        f"Imported {count(summary['rows'], 'row')}: {summary['new_people']} new (invited), "
+        f"{summary['updated']} updated, {summary['moved']} moved, "
+        f"{count(len(summary['new_teams']), 'new team')}."
     )
-    for r in created:
-        click.echo(f"  {r.email:<40} initial password: {r.initial_password}")
+    links = _invitation_links(result.created_ids)
+    if links_file is not None:
+        links_file.write_text(tabular.to_csv(("email", "name", "invitation"), links), "utf-8")
+        click.echo(
+            f"Invitation links of {count(len(links), 'new person', 'new people')}: {links_file}"
+        )
+    else:
+        for email, _, link in links:
+            click.echo(f"  {email:<40} {link}")
+
+
+def _invitation_links(user_ids: list[int]) -> list[tuple[str, str, str]]:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    secret = str(app.config["SECRET_KEY"])
+    with app.test_request_context(base_url=str(app.config["BASE_URL"])):
+        return [
+            (email, name, url_for("auth.invitation", token=token, _external=True))
+            for email, name, token in lifecycle.invitations(db.session, user_ids, secret=secret)
+        ]
 
 
 def _person(email: str) -> User:

@@ -106,6 +106,7 @@ def notebook(slug: str, notebook_id: int) -> str:
         ],
         draft_saved_at=saved.updated_at,  # the editors' local copy gives way to a newer one
         attempts=submissions.attempts(db.session, user_id=user.id, notebook_id=ref.notebook_id),
+        practice_days=settings_of(current_app).retention.practice_days,
         practice=practice.allowance(
             db.session,
             user_id=user.id,

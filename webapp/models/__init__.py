@@ -26,6 +26,7 @@ from webapp.models.grading import (
     SubmissionStatus,
     WorkshopProgress,
 )
+from webapp.models.imports import IMPORT_KINDS, IMPORT_PENDING, ImportRun, ImportStatus
 from webapp.models.live import LiveKernel
 from webapp.models.people import (
     ApiToken,
@@ -62,6 +63,10 @@ __all__ = [
     "ExerciseProgress",
     "ExerciseResult",
     "GradingWorker",
+    "IMPORT_KINDS",
+    "IMPORT_PENDING",
+    "ImportRun",
+    "ImportStatus",
     "HintUse",
     "LiveKernel",
     "LoginThrottle",

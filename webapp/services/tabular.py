@@ -125,10 +125,10 @@ def records(
                     "cells, and upload it again."
                 )
             found.append((reader.line_num, record))
-    except csv.Error as exc:
+    except csv.Error:
         limit_kb = csv.field_size_limit() // 1024
         raise CsvUnreadable(
-            f"Line {reader.line_num} cannot be read ({exc}): a field may be longer than the "
+            f"Line {reader.line_num} cannot be read: a field may be longer than the "
             f"{limit_kb} KB a CSV field can hold, or a quote is not closed. Fix the file and "
             "upload it again."
         ) from None

@@ -76,7 +76,7 @@ class ImportForm(FlaskForm):
     file = FileField(
         "CSV file", validators=[FileRequired(), FileAllowed(["csv"], "Upload a .csv file.")]
     )
-    submit = SubmitField("Import")
+    submit = SubmitField("Check the file")
 
 
 class ProfileForm(FlaskForm):

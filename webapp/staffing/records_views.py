@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from webapp.admin import import_views
 from webapp.db import db
+from webapp.services import imports
 from webapp.services.staffing import csv_io, records
 from webapp.services.staffing import profiles as role_profiles
-from webapp.services.words import count
 from webapp.staffing import bp
 from webapp.staffing.forms import ImportForm, ProfileForm, TargetForm, choices
 from webapp.staffing.views import scope
@@ -16,7 +17,6 @@ from webapp.web.access import manager_required, me
 from webapp.web.downloads import csv_text_download
 from webapp.web.forms import EmptyForm, attempt
 from webapp.web.limits import limited
-from webapp.web.uploads import run_import, upload_bytes
 
 
 @bp.route("/export/<kind>.csv")
@@ -30,18 +30,46 @@ def export(kind: str) -> Response:
 @bp.route("/import", methods=["GET", "POST"])
 @limited("IMPORT_RATE_LIMIT")
 @manager_required
-def import_csv() -> tuple[str, int] | str:
+def import_csv() -> Response | tuple[str, int] | str:
+    """Upload a staffing file: a worker checks it and shows the preview (or the problems) on
+    the import's page; nothing is written before the manager's go."""
     form = ImportForm()
-    errors, imported = None, None
     if form.validate_on_submit():
-        text = upload_bytes(form.file.data)
-        imported, errors = run_import(
-            lambda: csv_io.import_csv(db.session, text, form.kind.data or "", actor=me())
-        )
-        if imported is not None:
-            flash(f"Imported {count(imported.rows, f'{imported.kind} row')}.", "success")
-    page = render_template("staffing/import.html", form=form, errors=errors, kinds=csv_io.KINDS)
-    return (page, 400) if errors is not None else page
+        started = import_views.start_import(form.kind.data or "", form.file.data, area="staffing")
+        if started is not None:
+            return started
+    page = render_template(
+        "staffing/import.html",
+        form=form,
+        kinds=csv_io.KINDS,
+        runs=imports.recent(db.session, kinds=csv_io.KINDS, viewer=me()),
+        describe=import_views.describe,
+    )
+    return (page, 400) if form.is_submitted() else page
+
+
+@bp.route("/imports/<int:run_id>")
+@manager_required
+def import_run(run_id: int) -> str:
+    return import_views.show_run(run_id, area="staffing")
+
+
+@bp.route("/imports/<int:run_id>/confirm", methods=["POST"])
+@manager_required
+def import_confirm(run_id: int) -> Response:
+    return import_views.confirm_run(run_id, area="staffing")
+
+
+@bp.route("/imports/<int:run_id>/discard", methods=["POST"])
+@manager_required
+def import_discard(run_id: int) -> Response:
+    return import_views.discard_run(run_id, area="staffing")
+
+
+@bp.route("/imports/<int:run_id>/problems.csv")
+@manager_required
+def import_problems(run_id: int) -> Response:
+    return import_views.problems_csv(run_id)
 
 
 @bp.route("/profiles", methods=["GET", "POST"])

@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import flash
+from flask import current_app, flash, request
 
 from webapp.db import db
 from webapp.services.errors import DomainError, RowErrors
 
 T = TypeVar("T")
+
+
+# The pages that take a CSV import, which may be larger than other uploads (IMPORT_MAX_BYTES).
+IMPORT_ENDPOINTS = frozenset({"admin.import_roster", "staffing.import_csv"})
+
+
+def allow_larger_imports() -> None:
+    """Before anything reads the request body (CSRF checks read the form): the import pages
+    take files up to IMPORT_MAX_BYTES, every other request MAX_CONTENT_LENGTH."""
+    if request.endpoint in IMPORT_ENDPOINTS:
+        request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"])
 
 
 def upload_bytes(file: Any) -> bytes:

@@ -68,9 +68,9 @@ def test_roster_without_the_capacity_columns_still_imports(db: object) -> None:
 @pytest.mark.parametrize(
     ("cells", "message"),
     [
-        ("150,,", "line 3: Availability must be a whole number of percent from 0 to 100"),
-        (",lots,", "line 3: Learning hours per week must be a number from 0 to 40"),
-        (",,2027-04-09 to 2027-04-01", "line 3: Holiday “2027-04-09 to 2027-04-01” must go"),
+        ("150,,", "line 3: availability_pct: Availability must be a whole number of percent"),
+        (",lots,", "line 3: learning_hours_per_week: Learning hours per week must be a number"),
+        (",,2027-04-09 to 2027-04-01", "line 3: holidays: Holiday “2027-04-09 to 2027-04-01”"),
     ],
 )
 def test_a_bad_capacity_cell_names_the_line_and_nothing_is_imported(

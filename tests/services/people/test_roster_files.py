@@ -91,8 +91,8 @@ def test_cells_too_long_for_the_database_are_refused_on_every_database(db: objec
     with pytest.raises(RowErrors) as refused:
         roster.import_roster(_db.session, text, actor=None)
     assert refused.value.errors == [
-        (2, "the name is longer than 120 characters"),
-        (3, "the team name is longer than 120 characters"),
+        (2, "name: the name is longer than 120 characters"),
+        (3, "team: the team name is longer than 120 characters"),
     ]
     assert users() == {}
 

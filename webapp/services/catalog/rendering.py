@@ -19,6 +19,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ RENDER_NICENESS = 10  # added to a render process's niceness (see _render_to)
 # A render's time limit counts its own CPU time, so a busy machine never makes a notebook "too
 # large"; past this many times the limit in wall-clock time, and at least WALL_CLOCK_MIN_S (starved
 # of CPU), it is given up for this request only and tried again on the next.
+USED_REFRESH_S = 86400  # a cached render read from disk has its time refreshed once a day
 WALL_CLOCK_FACTOR = 15
 WALL_CLOCK_MIN_S = 30.0
 
@@ -146,6 +148,8 @@ def cached_notebook_html(
         return html
     html_path, too_large = cache_dir / f"{key}.html", cache_dir / f"{key}.too-large"
     html = _read(html_path)
+    if html is not None:
+        _mark_used(html_path)
     if html is None and not too_large.exists():
         with _file_lock(cache_dir / f".{key}.lock"):
             html = _read(html_path)  # rendered by whoever held the lock before us
@@ -170,6 +174,16 @@ def is_cached(cache_dir: Path, content_hash: str) -> bool:
 def forget_memory() -> None:
     """Empty the in-process cache (the disk cache stays); tests use it to simulate a restart."""
     _memory.clear()
+
+
+def _mark_used(path: Path) -> None:
+    """Refresh a cached render's time when it is read from disk (at most once a day), so the
+    housekeeping job keeps renders people still open and prunes the others."""
+    try:
+        if time.time() - path.stat().st_mtime > USED_REFRESH_S:
+            os.utime(path)
+    except OSError:  # pruned or replaced meanwhile: nothing to keep
+        pass
 
 
 def _read(path: Path) -> str | None:

@@ -5,8 +5,9 @@ end the person's sessions at once (a deactivation revokes their API tokens too; 
 kept). The last active admin can never lose the role or be deactivated, whichever path tries
 (these pages, the CLI or a roster import), so nobody is locked out of administration.
 
-Reset links are signed with the app's secret (itsdangerous), expire, and work once: they carry a
-digest of the password hash they were made for, so they stop working when the password changes.
+Reset links, and the invitations a roster import gives new people, are signed with the app's
+secret (itsdangerous, each kind with its own salt), expire, and work once: they carry a digest of
+the password hash they were made for, so they stop working when the password changes.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from webapp.models import ApiToken, Role, Team, TeamMembership, User
 from webapp.services import audit
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.people import accounts, passwords, sessions
+from webapp.services.people.passwords import INVITED
 
 RESET_SALT = "skillforge-password-reset"
+INVITATION_SALT = "skillforge-invitation"
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -145,7 +148,11 @@ def sign_out_everywhere(
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+    return _digest(user.password_hash)
+
+
+def _digest(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:20]
 
 
 def reset_token(
@@ -164,34 +171,67 @@ def reset_token(
     return user, token
 
 
-def user_of_reset(session: Session, token: str, *, secret: str, max_age_s: int) -> User:
-    """The user a reset token is for, if it is genuine, unexpired and unused. Raises
-    InvalidInput saying what to do."""
+def invitations(
+    session: Session, user_ids: list[int], *, secret: str
+) -> list[tuple[str, str, str]]:
+    """(email, name, invitation token) of each account that still waits for its first password
+    (others are left out: their invitation was used, or they never had one), in ``user_ids``'
+    order."""
+    signer = URLSafeTimedSerializer(secret, salt=INVITATION_SALT)
+    found: dict[int, tuple[str, str, str]] = {}
+    for start in range(0, len(user_ids), 500):
+        for user_id, email, name, password_hash in session.execute(
+            select(User.id, User.email, User.display_name, User.password_hash).where(
+                User.id.in_(user_ids[start : start + 500]),
+                User.active.is_(True),
+                User.password_hash.startswith(INVITED),
+            )
+        ):
+            token = signer.dumps({"u": user_id, "p": _digest(password_hash)})
+            found[user_id] = (email, name, token)
+    return [found[i] for i in user_ids if i in found]
+
+
+def user_of_reset(
+    session: Session, token: str, *, secret: str, max_age_s: int, invitation: bool = False
+) -> User:
+    """The user a reset (or invitation) token is for, if it is genuine, unexpired and unused.
+    Raises InvalidInput saying what to do."""
+    link = "invitation" if invitation else "reset link"
+    salt = INVITATION_SALT if invitation else RESET_SALT
     try:
-        data = URLSafeTimedSerializer(secret, salt=RESET_SALT).loads(token, max_age=max_age_s)
+        data = URLSafeTimedSerializer(secret, salt=salt).loads(token, max_age=max_age_s)
     except SignatureExpired:
-        raise InvalidInput("This reset link has expired: ask an admin for a new one.") from None
+        raise InvalidInput(f"This {link} has expired: ask an admin for a new one.") from None
     except BadSignature:
         raise InvalidInput(
-            "This reset link is not valid: copy the whole link, or ask an admin for a new one."
+            f"This {link} is not valid: copy the whole link, or ask an admin for a new one."
         ) from None
     user = session.get(User, int(data.get("u", 0))) if isinstance(data, dict) else None
     if user is None or not user.active or data.get("p") != _fingerprint(user):
-        raise InvalidInput("This reset link was already used: ask an admin for a new one.")
+        raise InvalidInput(
+            f"This {link} was already used: log in, or ask an admin for a reset link."
+        )
     return user
 
 
 def reset_password(
-    session: Session, *, token: str, new: str, secret: str, max_age_s: int, now: datetime
+    session: Session,
+    *,
+    token: str,
+    new: str,
+    secret: str,
+    max_age_s: int,
+    now: datetime,
+    invitation: bool = False,
 ) -> User:
-    """Set a new password through a reset link; ends every session of the user."""
-    user = user_of_reset(session, token, secret=secret, max_age_s=max_age_s)
+    """Set a new password through a reset link (or an invitation); ends every session."""
+    user = user_of_reset(session, token, secret=secret, max_age_s=max_age_s, invitation=invitation)
     passwords.check_policy(new, personal=(user.email, user.display_name))
     user.password_hash = passwords.hash_password(new)
     sessions.end_all(session, user.id, now=now, why="reset")
-    audit.record(
-        session, actor=user, action="user.password_reset", target_type="user", target_id=user.id
-    )
+    action = "user.invitation_used" if invitation else "user.password_reset"
+    audit.record(session, actor=user, action=action, target_type="user", target_id=user.id)
     return user
 
 

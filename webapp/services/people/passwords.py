@@ -50,14 +50,24 @@ def check_policy(password: str, *, personal: Sequence[str] = ()) -> None:
         )
 
 
+# The password hash of an account made by a roster import whose invitation is unused: never a
+# hash any password matches (Argon2 hashes start with "$argon2").
+INVITED = "!invited:"
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; a missing hash still costs one verification."""
+    """True when ``password`` matches; a missing hash, or an invited account's (no password
+    yet), still costs one verification, so timing tells neither apart."""
+    usable = password_hash is not None and not password_hash.startswith(INVITED)
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash if usable and password_hash else _DUMMY_HASH, password)
+            and usable
+        )
     except (VerificationError, InvalidHashError):
         return False
 

@@ -181,14 +181,13 @@ def compute(
         team_ids = None if run.team_id is None else [run.team_id]
         inputs = planning.load_inputs(session, team_ids, verified_only=run.verified_only)
         report = planning.solve(inputs, settings, what_if_time_s=what_if_time_s, on_stage=stage)
-    except Exception as exc:  # the optimiser or the data: say so on the page, keep the worker
+    except Exception:  # the optimiser or the data: say so on the page, keep the worker
         session.rollback()
         log.exception("plan run %s failed", run.id)
         run.status, run.finished_at, run.stage = FAILED, now(), ""
         run.error = (
-            f"The plan could not be computed ({type(exc).__name__}: {exc}). Press “Compute "
-            "the plan” to try again; if it fails again, tell an admin (the worker's log has "
-            "the details)."
+            "The plan could not be computed. Press “Compute the plan” to try again; if it fails "
+            "again, tell an admin (the worker's log has the details)."
         )
         commit()
         return run

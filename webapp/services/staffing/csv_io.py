@@ -320,11 +320,12 @@ def _check_row(
     seen[key] = line
 
 
-def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -> ImportResult:
-    """Check every row of a CSV file of ``kind``, then apply them all; the caller commits.
-
-    Raises InvalidInput for a bad header and RowErrors (nothing stored) for bad rows.
-    """
+def check_csv(
+    session: Session, text: bytes | str, kind: str, *, actor: User
+) -> tuple[list[tuple[int, Op]], list[tuple[int, str]]]:
+    """Every row of a CSV file of ``kind`` checked, nothing written: the operations that would
+    apply the good rows, and (line, message) for each bad one. Raises InvalidInput when the file
+    as a whole cannot be read (its encoding, header, or a kind the actor may not import)."""
     rows = read_rows(text, kind)
     lk = _lookups(session, actor)
     if kind == "profiles" and lk.scope == set():
@@ -338,6 +339,15 @@ def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -
             ops.append((line, PARSERS[kind](lk, values)))
         except DomainError as exc:
             errors.append((line, exc.message))
+    return ops, errors
+
+
+def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -> ImportResult:
+    """Check every row of a CSV file of ``kind``, then apply them all; the caller commits.
+
+    Raises InvalidInput for a bad header and RowErrors (nothing stored) for bad rows.
+    """
+    ops, errors = check_csv(session, text, kind, actor=actor)
     if errors:
         raise RowErrors(errors)
     for line, op in ops:

@@ -1,5 +1,6 @@
 /* A section of a page that shows work in progress (data-refresh-while="pending") reloads itself
-   every few seconds from the same URL until nothing is pending, without reloading the page. */
+   every few seconds (data-refresh-ms, default 4000) from the same URL until nothing is pending,
+   without reloading the page. */
 (function () {
   "use strict";
   var DELAY_MS = 4000;
@@ -19,7 +20,8 @@
 
   function watch(section) {
     if (section.getAttribute("data-refresh-while") === "pending" && section.id) {
-      window.setTimeout(function () { refresh(section.id); }, DELAY_MS);
+      var delay = parseInt(section.getAttribute("data-refresh-ms") || "", 10) || DELAY_MS;
+      window.setTimeout(function () { refresh(section.id); }, delay);
     }
   }
 
