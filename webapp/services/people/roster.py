@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp.db import Session
 from webapp.models import Role, Team, TeamMembership, UnavailablePeriod, User, UserSession
@@ -358,11 +358,16 @@ def _insert_accounts(
     session: Session, plan: RosterPlan, now: datetime
 ) -> tuple[dict[str, int], list[int]]:
     new_rows = [r for r in plan.rows if r.email not in plan.people]
-    for chunk in _chunks(new_rows, CHUNK * 10):
-        session.execute(User.__table__.insert(), [_new_account(r, now) for r in chunk])
+    accounts_ = [_new_account(r, now) for r in new_rows]  # made before the write lock is taken
+    floor = session.scalar(select(func.max(User.id))) or 0
+    for chunk in _chunks(accounts_, CHUNK * 10):
+        session.execute(User.__table__.insert(), chunk)
     ids = {r.email: plan.people[r.email].id for r in plan.rows if r.email in plan.people}
-    for emails in _chunks([r.email for r in new_rows], CHUNK):
-        ids.update(session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
+    wanted = {r.email for r in new_rows}
+    if wanted:  # one query: every account made since (others' too, on PostgreSQL: filtered)
+        for email, user_id in session.execute(select(User.email, User.id).where(User.id > floor)):
+            if email in wanted:
+                ids[email] = user_id
     return ids, [ids[r.email] for r in new_rows]
 
 
