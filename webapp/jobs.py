@@ -378,6 +378,9 @@ def hand_back(signal: str, task: Task) -> None:
         elif isinstance(task, compute_plan.task_class):
             back = runs.hand_back(session, int(task.args[0]))
             again = compute_plan
+        elif isinstance(task, check_import.task_class | apply_import.task_class):
+            back = imports.hand_back(session, int(task.args[0]))
+            again = check_import if isinstance(task, check_import.task_class) else apply_import
         else:
             return
         session.commit()

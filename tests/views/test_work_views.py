@@ -238,3 +238,44 @@ def test_a_first_autosave_racing_a_submit_and_another_tab_loses_nothing(
         assert [d.answers for d in drafts] == [answers]
     assert count_submissions() == rounds
     queue.flush()
+
+
+def test_the_same_submit_form_sent_twice_or_at_once_is_one_attempt(
+    app: Flask, db: object, org: Org
+) -> None:
+    # A double click, a browser retrying after a time-out, or a retry after "the queue cannot be
+    # reached": each used to store (and grade) the attempt again.
+    notebook_id = fixture_catalog()["tiny"]
+    page = f"/workshops/tiny/notebooks/{notebook_id}"
+    tabs = []
+    for _ in range(2):
+        tab = FreshContextClient(app, app.response_class, use_cookies=True)
+        AuthActions(tab).login(org.engineer.email)
+        tabs.append((tab, csrf_token(tab, page)))
+    html = tabs[0][0].get(page).get_data(as_text=True)
+    key = html.split('name="key" value="', 1)[1].split('"', 1)[0]
+    assert len(key) >= 16
+    answers = json.dumps({"impl_mean": "def mean(xs):\n    return sum(xs) / len(xs)"})
+
+    def submit(tab: FlaskClient, token: str, form_key: str, start: threading.Barrier) -> str:
+        start.wait()
+        form = {"csrf_token": token, "mode": "final", "answers": answers, "key": form_key}
+        answer = tab.post(f"{page}/submit", data=form)
+        assert answer.status_code == 302
+        return str(answer.headers["Location"])
+
+    tab, token = tabs[0]
+    first = submit(tab, token, key, threading.Barrier(1))
+    again = submit(tab, token, key, threading.Barrier(1))
+    assert again == first and count_submissions() == 1
+    for round_key in ("race-one-0123456789", "race-two-0123456789"):
+        start = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            places = list(
+                pool.map(lambda t: submit(t[0], t[1], round_key, start), tabs)  # noqa: B023
+            )
+        assert places[0] == places[1]
+    assert count_submissions() == 3
+    another = tabs[1][0].get(page).get_data(as_text=True)  # a new page: a new attempt
+    assert another.split('name="key" value="', 1)[1].split('"', 1)[0] != key
+    queue.flush()

@@ -32,6 +32,8 @@ class AnswersForm(FlaskForm):
 
     answers = HiddenField(validators=[DataRequired()])
     mode = HiddenField(validators=[AnyOf(MODES)])
+    # A random key per rendering of the page: the same form sent twice is one attempt.
+    key = HiddenField(validators=[Optional(), Length(max=64)])
 
 
 class UploadForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,7 @@ def notebook(slug: str, notebook_id: int) -> str:
             now=datetime.now(UTC),
         ),
         answers_form=AnswersForm(),
+        submit_key=secrets.token_urlsafe(16),
         upload_form=UploadForm(),
         live_cells=[dataclasses.asdict(c) for c in _live_cells(ref)],
         live=settings_of(current_app).live,

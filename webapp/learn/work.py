@@ -23,7 +23,7 @@ from webapp.learn.views import (
 from webapp.models import NotebookVersion, Submission, SubmissionStatus
 from webapp.services.catalog import pages, rendering
 from webapp.services.catalog.pages import NotebookRef
-from webapp.services.errors import InvalidInput, NotFound, PracticeRunRefused
+from webapp.services.errors import AlreadySubmitted, InvalidInput, NotFound, PracticeRunRefused
 from webapp.services.learning import drafts, exercises, hints, reviews, submissions
 from webapp.web.access import manager_required, me
 from webapp.web.json_input import json_object
@@ -39,7 +39,9 @@ def _notebook_page(ref: NotebookRef) -> Response:
     return redirect(url_for("learn.notebook", slug=ref.workshop_slug, notebook_id=ref.notebook_id))
 
 
-def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: str) -> Response:
+def _submit(
+    ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: str, key: str | None = None
+) -> Response:
     """Store and queue an attempt; a refused practice run goes back to the notebook page, which
     says why and when the next one is possible."""
     try:
@@ -51,7 +53,11 @@ def _submit(ref: NotebookRef, version: NotebookVersion, nb: NotebookNode, mode: 
             mode=mode,
             practice_limit=practice_limit(),
             limits=notebook_limits(),
+            client_key=key,
         )
+    except AlreadySubmitted as sent:  # a retry or a double click: the attempt already stored
+        db.session.rollback()
+        return redirect(url_for("learn.submission", submission_id=sent.submission_id))
     except PracticeRunRefused as refused:
         db.session.commit()  # the answers' draft is kept; nothing was stored for the run
         flash(refused.message, "warning")
@@ -84,7 +90,7 @@ def submit(slug: str, notebook_id: int) -> Response:
     submissions.save_draft(
         db.session, user=me(), version=version, answers=answers, limits=notebook_limits()
     )
-    return _submit(ref, version, nb, form.mode.data or "")
+    return _submit(ref, version, nb, form.mode.data or "", form.key.data or None)
 
 
 @bp.route("/workshops/<slug>/notebooks/<int:notebook_id>/upload", methods=["POST"])

@@ -79,6 +79,9 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status_known"),
         CheckConstraint(f"mode IN {MODE_VALUES!r}", name="mode_known"),
         Index("ix_submissions_user_version", "user_id", "version_id"),
+        # The notebook page's form key: the same form sent twice (a retry, a double click)
+        # stores one attempt. NULL for attempts made otherwise (uploads, the API, tests).
+        UniqueConstraint("user_id", "client_key"),
         Index(
             "uq_submissions_practice_in_flight",
             "user_id",
@@ -115,6 +118,7 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     # Grading runs started (a claim, or a run again after a system fault); a worker stopped with
     # SIGTERM hands its run back uncounted. Past MAX_GRADING_RUNS it is given up, not counted.
     grading_runs: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     version: Mapped[NotebookVersion] = relationship()
     results: Mapped[list[ExerciseResult]] = relationship(

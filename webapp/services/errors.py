@@ -36,6 +36,15 @@ class PracticeRunRefused(Conflict):
     limit is used up. Nothing was stored for it."""
 
 
+class AlreadySubmitted(Conflict):
+    """The same attempt arrived again (a retry, a double click: the same form's key); nothing
+    new was stored. ``submission_id`` is the attempt stored the first time."""
+
+    def __init__(self, submission_id: int) -> None:
+        super().__init__("These answers were already sent; here is that attempt.")
+        self.submission_id = submission_id
+
+
 class RowErrors(InvalidInput):
     """A file had bad rows; nothing was stored. ``errors`` lists (line number, message)."""
 

@@ -253,6 +253,22 @@ def _write(
     return {"rows": done.rows}, []
 
 
+def hand_back(session: Session, run_id: int) -> bool:
+    """A step whose worker is stopping goes back to waiting (its writes were rolled back);
+    False when it is not running any more."""
+    result = session.execute(
+        update(ImportRun)
+        .where(
+            ImportRun.id == run_id,
+            ImportRun.status.in_([ImportStatus.CHECKING.value, ImportStatus.IMPORTING.value]),
+            ImportRun.started_at.is_not(None),
+        )
+        .values(started_at=None, done_rows=0)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def stalled(
     session: Session, *, now: datetime, lease: timedelta, queued_for: timedelta
 ) -> list[tuple[int, str]]:

@@ -17,6 +17,7 @@ import nbformat
 from nbformat import NotebookNode
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from webapp.db import Session
 from webapp.grading import notebook as nbg
@@ -43,7 +44,7 @@ from webapp.models import (
 )
 from webapp.services.access import policy
 from webapp.services.cache import LRU
-from webapp.services.errors import InvalidInput, NotFound
+from webapp.services.errors import AlreadySubmitted, InvalidInput, NotFound, PracticeRunRefused
 from webapp.services.learning import practice, scoring
 from webapp.services.rows import labelled, rows_into
 
@@ -126,9 +127,12 @@ def create_submission(
     mode: str,
     practice_limit: practice.PracticeLimit = practice.DEFAULT_LIMIT,
     limits: NotebookLimits = DEFAULT_LIMITS,
+    client_key: str | None = None,
 ) -> Submission:
     """Store a notebook to grade; the caller commits, then queues ``submission.id``. A practice
     run ("Run tests") is held to ``practice_limit``: raises PracticeRunRefused, storing nothing.
+    ``client_key`` (the form's key) makes a retry or a double click one attempt: the same key
+    again raises AlreadySubmitted naming the stored one, even when both arrive at once.
 
     Raises InvalidInput for an unknown mode, for nbgrader metadata of the wrong types or a
     notebook over ``limits`` (checked here too, so no way of building a submission stores one the
@@ -142,6 +146,8 @@ def create_submission(
     too_large = size_problem(nb, limits)
     if too_large is not None:
         raise InvalidInput(REFUSED + too_large)
+    key = (client_key or "")[:64] or None
+    _refuse_if_sent(session, user.id, key)
     submission = Submission(
         user_id=user.id,
         version_id=version.id,
@@ -150,13 +156,29 @@ def create_submission(
         status=SubmissionStatus.QUEUED.value,
         notebook=dict(nb),
         max_score=version.max_points,
+        client_key=key,
     )
-    if mode == SubmissionMode.CHECK.value:
-        practice.add_run(session, submission, limit=practice_limit, now=datetime.now(UTC))
-    else:
-        session.add(submission)
+    try:
+        if mode == SubmissionMode.CHECK.value:
+            practice.add_run(session, submission, limit=practice_limit, now=datetime.now(UTC))
+        else:
+            with session.begin_nested():
+                session.add(submission)
+    except (IntegrityError, PracticeRunRefused):  # the same form sent at the same moment?
+        _refuse_if_sent(session, user.id, key)
+        raise
     session.flush()
     return submission
+
+
+def _refuse_if_sent(session: Session, user_id: int, key: str | None) -> None:
+    if key is None:
+        return
+    earlier = session.scalar(
+        select(Submission.id).where(Submission.user_id == user_id, Submission.client_key == key)
+    )
+    if earlier is not None:
+        raise AlreadySubmitted(earlier)
 
 
 def claim(session: Session, submission_id: int, *, now: datetime, lease: timedelta) -> int:
