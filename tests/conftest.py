@@ -47,6 +47,14 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "QUEUE_URL": f"sqlite:///{QUEUE_DIR / 'queue.sqlite3'}",
         # This run's own (another test run beside it must never share rendered pages or markers)
         "RENDER_CACHE_PATH": str(QUEUE_DIR / "render-cache"),
+        # This run's own rate-limit counters (with REDIS_URL, the factory puts them in Redis).
+        **(
+            {}
+            if "REDIS_URL" in extra
+            else {
+                "RATELIMIT_STORAGE_URI": f"skillforge-sqlite://{QUEUE_DIR / 'ratelimits.sqlite3'}"
+            }
+        ),
         "GRADER_CELL_TIMEOUT": 20,
         "GRADER_NOTEBOOK_TIMEOUT": 120,
         "GRADER_POOL_SIZE": 2,

@@ -54,8 +54,11 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if app.config.get("PREFERRED_URL_SCHEME") == "https":  # served over TLS: cookies never in clear
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
-        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        from webapp.web.ratelimit_store import uri_for
+
+        shared = uri_for(Path(app.instance_path) / "ratelimits.sqlite3")
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or shared
     if app.config.get("COURSES_PATH") is None:
         app.config["COURSES_PATH"] = str(Path(app.root_path).parent / "courses")
     if not app.config.get("RENDER_CACHE_PATH"):
@@ -106,6 +109,8 @@ def _register_extensions(app: Flask) -> None:
 
     app.before_request(allow_larger_imports)  # before CSRF's check reads the form
     csrf.init_app(app)
+    import webapp.web.ratelimit_store  # noqa: F401  (registers the shared local store's scheme)
+
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)

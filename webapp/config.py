@@ -44,8 +44,10 @@ NOTEBOOK_MAX_DEPTH = 64
 RENDER_MAX_BYTES = 5_000_000
 RENDER_TIME_LIMIT_S = 20.0
 
-# Rate limiting (Flask-Limiter). Memory storage unless a Redis URL is configured.
-RATELIMIT_STORAGE_URI = "memory://"
+# Rate limiting (Flask-Limiter): counted in Redis when REDIS_URL is set (shared by every
+# machine), else in instance/ratelimits.sqlite3, which every process of this machine shares
+# (webapp/web/ratelimit_store.py). "memory://" counts per process.
+RATELIMIT_STORAGE_URI: str | None = None
 # With Redis as the store (REDIS_URL), a Redis outage falls back to this process's memory (a
 # warning in the log) instead of failing every request; Redis is used again once it answers.
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
