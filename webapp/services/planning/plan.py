@@ -45,6 +45,7 @@ from webapp.services.planning.optimiser import (
     workshop_impact,
 )
 from webapp.services.planning.optimiser_model import Earlier
+from webapp.services.planning.scenarios import scenarios
 from webapp.services.skills import levels as evidence
 from webapp.services.staffing.gaps import load_requirements
 from webapp.services.staffing.records import OPEN_STATUSES
@@ -289,6 +290,7 @@ class PlanReport:
     computed_at: datetime
     engineers: int
     slots: int
+    scenarios: tuple[str, ...] = ()  # more learning time, a later start (planning/scenarios.py)
 
     @property
     def status_text(self) -> str:
@@ -324,6 +326,7 @@ class PlanReport:
             "computed_at": self.computed_at.isoformat(),
             "engineers": self.engineers,
             "slots": self.slots,
+            "scenarios": list(self.scenarios),
         }
 
     @classmethod
@@ -347,6 +350,7 @@ class PlanReport:
             datetime.fromisoformat(body["computed_at"]),
             int(body["engineers"]),
             int(body["slots"]),
+            tuple(body.get("scenarios", ())),  # plans stored before there were scenarios
         )
 
 
@@ -382,13 +386,18 @@ def solve(
     lines, unfilled = explain(inputs, plan, settings)
     impacts: tuple[WorkshopImpact, ...] = ()
     hires: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
     if what_ifs and plan.unfilled_slots:
-        on_stage("Trying what-ifs: which workshops and which one more hire close the most")
+        on_stage(
+            "Trying what-ifs: which workshops, one more hire, more learning time or a later "
+            "start would close the most"
+        )
         quick = replace(settings, time_limit_s=min(what_if_time_s, settings.time_limit_s))
         impacts = tuple(i for i in workshop_impact(*args, quick) if i.slots_closed)[:5]
         skills = {r.skill_id: r.skill_name for r in inputs.requirements}
         options = single_hire_whatif(*args, quick, max_profiles=4)
         hires = tuple(describe_hire(o, inputs, skills) for o in options[:3] if o.saving > 0)
+        changed = scenarios(*args, quick, plan_training(*args, quick))
     return PlanReport(
         plan,
         lines,
@@ -399,6 +408,7 @@ def solve(
         datetime.now(UTC),
         len(inputs.engineers),
         slots,
+        changed,
     )
 
 
