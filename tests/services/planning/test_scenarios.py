@@ -1,5 +1,6 @@
 """What-ifs that change the plan's assumptions — more learning time, a later start — each say
-how many more slots they fill and name the engineers behind them, and only when they help."""
+how many more slots they fill and name the engineers behind them, and only when they help; and
+the due dates of a line's workshops, staggered by the engineer's learning time."""
 
 from __future__ import annotations
 
@@ -55,3 +56,18 @@ def test_a_plan_with_every_slot_filled_tries_nothing() -> None:
     base = plan_training([ADA], [COURSE], reqs, SETTINGS)
     assert base.unfilled_slots == 0
     assert scenarios([ADA], [COURSE], reqs, SETTINGS, base) == ()
+
+
+def test_a_lines_workshops_are_due_one_after_another_not_all_at_the_start() -> None:
+    # Two 8-hour workshops, the second building on the first, for a project in 8 weeks at 4 h a
+    # week: the second is due by the start, the first two weeks (8 h) before it.
+    basics = WorkshopIn(20, "Modelling I", 8.0, {1: 2})
+    advanced = WorkshopIn(21, "Modelling II", 8.0, {1: 3}, prereq_workshops=frozenset({20}))
+    newcomer = EngineerIn(2, "Ben Carter", {})
+    reqs = [requirement(weeks=8)]
+    plan = plan_training([newcomer], [basics, advanced], reqs, SETTINGS)
+    steps = sorted(plan.training, key=lambda t: t.order)
+    assert [(t.workshop_id, t.finish_by) for t in steps] == [
+        (20, TODAY + timedelta(weeks=6)),
+        (21, TODAY + timedelta(weeks=8)),
+    ]

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import highspy
@@ -285,20 +285,46 @@ def _needed(inst: Instance, e: int, r: int, done: set[int]) -> set[int]:
 def _ordered_training(
     inst: Instance, needs: dict[tuple[int, int], list[int]]
 ) -> tuple[PlannedTraining, ...]:
-    """Earliest deadline first per engineer; ties broken by prerequisite order."""
+    """Earliest deadline first per engineer; ties broken by prerequisite order. Due dates are
+    staggered: each workshop is due as late as leaves the engineer's learning hours (weekly
+    budget, holidays) for the later ones before theirs; the last is due by its project's start.
+    A staggered date the hours cannot meet falls back to the deadline the plan was solved for."""
     per_engineer: dict[int, list[tuple[date, int, int, list[int]]]] = {}
     for (e, w), rs in needs.items():
         due = min(inst.requirements[r].start_date for r in rs)
         per_engineer.setdefault(e, []).append((due, int(inst.rank[w]), w, rs))
     out: list[PlannedTraining] = []
     for e in sorted(per_engineer, key=lambda i: inst.engineers[i].id):
-        for n, (due, _, w, rs) in enumerate(sorted(per_engineer[e]), start=1):
+        steps = sorted(per_engineer[e])
+        hours = [float(inst.workshops[w].hours) for _, _, w, _ in steps]
+        dues = _staggered(inst, e, [due for due, _, _, _ in steps], hours)
+        for n, ((_, _, w, rs), due) in enumerate(zip(steps, dues, strict=True), start=1):
             req_ids = tuple(sorted(inst.requirements[r].id for r in rs))
             ws = inst.workshops[w]
             out.append(
                 PlannedTraining(inst.engineers[e].id, ws.id, n, float(ws.hours), due, req_ids)
             )
     return tuple(out)
+
+
+def _staggered(inst: Instance, e: int, deadlines: list[date], hours: list[float]) -> list[date]:
+    dues = list(deadlines)
+    for k in range(len(dues) - 2, -1, -1):
+        later = dues[k + 1]
+        if later == date.max:
+            continue
+        left = inst.learning_hours(e, later) - hours[k + 1]  # what must be learnt before
+        low, high = 0, max((min(dues[k], later) - inst.today).days, 0)
+        while low < high:  # the latest day whose learning hours stay within ``left``
+            mid = (low + high + 1) // 2
+            if inst.learning_hours(e, inst.today + timedelta(days=mid)) <= left + 1e-9:
+                low = mid
+            else:
+                high = mid - 1
+        candidate = inst.today + timedelta(days=low)
+        if inst.learning_hours(e, candidate) + 1e-9 >= sum(hours[: k + 1]):
+            dues[k] = min(candidate, dues[k])
+    return dues
 
 
 @dataclass(frozen=True)
