@@ -435,3 +435,27 @@ def test_a_new_plan_leaves_the_learning_time_that_accepted_training_needs(org: O
     tabular_people = {e for e, w in trained if w != first.id}
     assert tabular_people == {org.teammate.id}
     assert report.plan.unfilled_slots == 1  # the second Churn slot: no one has the time
+
+
+def test_a_slot_another_team_could_fill_names_who_to_admins_only(
+    client: FlaskClient, auth: AuthActions, org: Org
+) -> None:
+    # No one in the team holds Forecasting at Expert and no workshop teaches it; Pat, of the
+    # other team, holds it with time to spare.
+    make_levels()
+    skill = make_skill("forecast", "Forecasting")
+    give_level(org.other_engineer, skill, 4)
+    make_project(org.team, "Demand", needs=((skill, 4, 1),))
+    _db.session.commit()
+    auth.login(org.manager.email)
+    post_form(client, plan_url(org), {})
+    assert jobs.run_plan(runs_of(org.team.id)[-1].id)
+    manager_view = client.get(plan_url(org)).get_data(as_text=True)
+    assert "People of other teams could fill 1 more slot." in manager_view
+    assert org.other_engineer.display_name not in manager_view  # their level stays theirs
+    auth.logout()
+    auth.login(org.admin.email)
+    admin_view = client.get(plan_url(org)).get_data(as_text=True)
+    assert f"Lending {org.other_engineer.display_name} from other teams would fill 1 more slot" in (
+        " ".join(admin_view.split())
+    )

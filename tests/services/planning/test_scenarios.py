@@ -13,7 +13,7 @@ from webapp.services.planning.optimiser import (
     WorkshopIn,
     plan_training,
 )
-from webapp.services.planning.scenarios import scenarios
+from webapp.services.planning.scenarios import lending, scenarios
 
 TODAY = date(2025, 1, 6)
 SETTINGS = PlanSettings(today=TODAY, time_limit_s=10)  # 4 learning hours a week
@@ -71,3 +71,16 @@ def test_a_lines_workshops_are_due_one_after_another_not_all_at_the_start() -> N
         (20, TODAY + timedelta(weeks=6)),
         (21, TODAY + timedelta(weeks=8)),
     ]
+
+
+def test_lending_counts_the_slots_other_teams_would_fill_and_names_who_for_admins() -> None:
+    # Nobody in the team holds Modelling 3 and no workshop teaches it; Pat, of another team,
+    # holds it and has half their time free.
+    reqs = [RequirementIn(100, 5, "Churn model", 1, "Modelling", 3, 1, 3, 50, TODAY)]
+    own = [EngineerIn(1, "Ada Lovelace", {1: 1})]
+    pat = EngineerIn(7, "Pat Platform", {1: 4}, allocated_pct=50)
+    busy = EngineerIn(8, "Bo Busy", {1: 4}, allocated_pct=100)
+    base = plan_training(own, [], reqs, SETTINGS)
+    assert base.unfilled_slots == 1
+    assert lending(own, [pat, busy], [], reqs, SETTINGS, base) == (1, ("Pat Platform",))
+    assert lending(own, [busy], [], reqs, SETTINGS, base) == (0, ())  # no time to spare

@@ -45,7 +45,7 @@ from webapp.services.planning.optimiser import (
     workshop_impact,
 )
 from webapp.services.planning.optimiser_model import Earlier
-from webapp.services.planning.scenarios import scenarios
+from webapp.services.planning.scenarios import lending, scenarios
 from webapp.services.skills import levels as evidence
 from webapp.services.staffing.gaps import load_requirements
 from webapp.services.staffing.records import OPEN_STATUSES
@@ -255,6 +255,18 @@ def load_inputs(
     return PlanInputs(engineers, _workshops(session), reqs, levels, accepted, parts, committed)
 
 
+def load_lenders(
+    session: Session, team_ids: Collection[int], *, verified_only: bool = False
+) -> tuple[EngineerIn, ...]:
+    """The engineers of every other team, as the optimiser sees them, for the lending what-if."""
+    own = set(_engineer_ids(session, team_ids))
+    others = [i for i in _engineer_ids(session, None) if i not in own]
+    if not others:
+        return ()
+    accepted = accepted_training(session, others)
+    return tuple(_engineers(session, others, verified_only=verified_only, accepted=accepted))
+
+
 def _parts(session: Session, ids: list[int], rows: Sequence[Any]) -> tuple[Part, ...]:
     """Each team's engineers (a person in several teams counts in the first) and the
     requirements of its projects: the parts of an organisation-wide plan."""
@@ -291,6 +303,8 @@ class PlanReport:
     engineers: int
     slots: int
     scenarios: tuple[str, ...] = ()  # more learning time, a later start (planning/scenarios.py)
+    lending_slots: int = 0  # more slots engineers of other teams would fill
+    lending_names: tuple[str, ...] = ()  # who: for admins only (their levels are not the team's)
 
     @property
     def status_text(self) -> str:
@@ -327,6 +341,8 @@ class PlanReport:
             "engineers": self.engineers,
             "slots": self.slots,
             "scenarios": list(self.scenarios),
+            "lending_slots": self.lending_slots,
+            "lending_names": list(self.lending_names),
         }
 
     @classmethod
@@ -351,6 +367,8 @@ class PlanReport:
             int(body["engineers"]),
             int(body["slots"]),
             tuple(body.get("scenarios", ())),  # plans stored before there were scenarios
+            int(body.get("lending_slots", 0)),
+            tuple(body.get("lending_names", ())),
         )
 
 
@@ -369,6 +387,7 @@ def solve(
     what_ifs: bool = True,
     what_if_time_s: float = 2.0,
     on_stage: Callable[[str], None] = lambda _: None,
+    lenders: Sequence[EngineerIn] = (),
 ) -> PlanReport:
     """Solve the plan; with ``what_ifs``, also rank workshops by impact and try one more hire.
     ``on_stage`` hears, in words, each step as it starts (for a job's live progress)."""
@@ -387,6 +406,7 @@ def solve(
     impacts: tuple[WorkshopImpact, ...] = ()
     hires: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    lent: tuple[int, tuple[str, ...]] = (0, ())
     if what_ifs and plan.unfilled_slots:
         on_stage(
             "Trying what-ifs: which workshops, one more hire, more learning time or a later "
@@ -397,7 +417,11 @@ def solve(
         skills = {r.skill_id: r.skill_name for r in inputs.requirements}
         options = single_hire_whatif(*args, quick, max_profiles=4)
         hires = tuple(describe_hire(o, inputs, skills) for o in options[:3] if o.saving > 0)
-        changed = scenarios(*args, quick, plan_training(*args, quick))
+        quick_base = plan_training(*args, quick)
+        changed = scenarios(*args, quick, quick_base)
+        lent = lending(
+            inputs.engineers, lenders, inputs.workshops, inputs.requirements, quick, quick_base
+        )
     return PlanReport(
         plan,
         lines,
@@ -409,6 +433,7 @@ def solve(
         len(inputs.engineers),
         slots,
         changed,
+        *lent,
     )
 
 

@@ -180,7 +180,14 @@ def compute(
         settings = settings_from_json(run.settings)
         team_ids = None if run.team_id is None else [run.team_id]
         inputs = planning.load_inputs(session, team_ids, verified_only=run.verified_only)
-        report = planning.solve(inputs, settings, what_if_time_s=what_if_time_s, on_stage=stage)
+        lenders = (
+            planning.load_lenders(session, team_ids, verified_only=run.verified_only)
+            if team_ids
+            else ()
+        )
+        report = planning.solve(
+            inputs, settings, what_if_time_s=what_if_time_s, on_stage=stage, lenders=lenders
+        )
     except Exception:  # the optimiser or the data: say so on the page, keep the worker
         session.rollback()
         log.exception("plan run %s failed", run.id)

@@ -133,3 +133,24 @@ def _names(names: list[str]) -> str:
     if len(names) > NAMED:
         return and_list([*shown, count(len(names) - NAMED, "more engineer")])
     return and_list(shown)
+
+
+def lending(
+    engineers: Sequence[EngineerIn],
+    lenders: Sequence[EngineerIn],
+    workshops: Sequence[WorkshopIn],
+    requirements: Sequence[RequirementIn],
+    settings: PlanSettings,
+    base: Plan,
+) -> tuple[int, tuple[str, ...]]:
+    """How many more of a team's slots engineers of other teams (``lenders``, with the time
+    their own projects leave them) would fill, and who: (0, ()) when none would. Their names
+    are for admins only: a manager learning them would learn levels outside their teams."""
+    if not base.unfilled_slots or not lenders:
+        return 0, ()
+    plan = plan_training([*engineers, *lenders], workshops, requirements, settings)
+    gained = base.unfilled_slots - plan.unfilled_slots
+    if gained <= 0:
+        return 0, ()
+    placed = {a.engineer_id for a in plan.assignments}
+    return gained, tuple(sorted(e.name for e in lenders if e.id in placed))
