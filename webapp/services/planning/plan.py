@@ -417,11 +417,12 @@ def solve(
         skills = {r.skill_id: r.skill_name for r in inputs.requirements}
         options = single_hire_whatif(*args, quick, max_profiles=4)
         hires = tuple(describe_hire(o, inputs, skills) for o in options[:3] if o.saving > 0)
-        quick_base = plan_training(*args, quick)
-        changed = scenarios(*args, quick, quick_base)
-        lent = lending(
-            inputs.engineers, lenders, inputs.workshops, inputs.requirements, quick, quick_base
-        )
+        if not inputs.parts:  # a team's plan; the organisation's, in parts, is too big to re-plan
+            quick_base = plan_training(*args, quick)
+            changed = scenarios(*args, quick, quick_base)
+            lent = lending(
+                inputs.engineers, lenders, inputs.workshops, inputs.requirements, quick, quick_base
+            )
     return PlanReport(
         plan,
         lines,
