@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from tests.factories import PASSWORD, SkillKit, fixture_catalog, make_team, make_user
 from webapp import create_app, jobs, settings
@@ -118,10 +120,19 @@ def db(app: Flask) -> Iterator[object]:
 
 
 def wipe(database: object) -> None:
-    # DELETE is much faster than TRUNCATE on PostgreSQL for the few rows a test writes.
-    with _db.engine.begin() as conn:
-        for table in reversed(_db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    # DELETE is much faster than TRUNCATE on PostgreSQL for the few rows a test writes. A row a
+    # background thread writes meanwhile (a job finishing, a late autosave) can break the order;
+    # then the whole wipe is tried again.
+    for attempt in range(3):
+        try:
+            with _db.engine.begin() as conn:
+                for table in reversed(_db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
 
 
 class FreshContextClient(FlaskClient):

@@ -7,8 +7,10 @@ Screenshots land in instance/screenshots/ (git-ignored) for people to look at.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -28,10 +30,63 @@ CHROMIUM_ARGS = [
 ]
 
 
+class InFlight:
+    """The app, counting the requests the server is still answering: a page's last request (an
+    autosave) may still be writing after the browser closed, and must finish before the test's
+    rows are wiped."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app, self.count, self.lock = app, 0, threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self.lock:
+            self.count += 1
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self.done()
+            raise
+        return _Counted(body, self.done)  # streamed as it comes; done when the server closes it
+
+    def done(self) -> None:
+        with self.lock:
+            self.count -= 1
+
+    def wait_idle(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+class _Counted:
+    """A response body that tells its ``InFlight`` when the server has closed it (WSGI)."""
+
+    def __init__(self, body: Any, done: Any) -> None:
+        self.body, self._done, self.closed = body, done, False
+
+    def __iter__(self) -> Any:
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if not self.closed:
+                self.closed = True
+                self._done()
+
+
+SERVED: list[InFlight] = []
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """The session's app served by a real HTTP server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = InFlight(app)
+    SERVED.append(served)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -57,6 +112,8 @@ def page(browser: Browser, live_server: str, db: object) -> Iterator[Page]:
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
     context.close()
+    for served in SERVED:  # the requests the page sent last are answered before the wipe
+        served.wait_idle()
     assert not errors, f"the browser reported errors: {errors}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import secrets
 import signal
 import threading
 import time
@@ -152,9 +153,12 @@ def test_checks_that_cannot_finish_are_run_again_then_marked_not_graded_and_not_
     assert _db.session.scalar(select(func.count(WorkshopProgress.user_id))) == 0  # no attempt
 
 
+# The answer's kernel names itself while it sleeps, with a name of this test run's own (another
+# run of the suite beside this one must never see it): at most 15 characters, as Linux keeps.
+NAME = f"ans{secrets.token_hex(6)}"
 KILLABLE = (
     "import time\n"
-    "open('/proc/self/comm', 'w').write('answer-sleeps')\n"
+    f"open('/proc/self/comm', 'w').write('{NAME}')\n"
     "time.sleep(4)\n"
     "def add(a, b):\n    return a + b"
 )
@@ -162,14 +166,14 @@ KILLABLE = (
 
 def kill_the_answer_kernel(times: int) -> threading.Thread:
     """From outside, as an operator or the host's OOM killer would: SIGKILL the kernel running
-    the answer (it names itself ``answer-sleeps`` while it sleeps) ``times`` times."""
+    the answer (it names itself ``NAME`` while it sleeps) ``times`` times."""
 
     def killer() -> None:
         killed, deadline = 0, time.monotonic() + 120
         while killed < times and time.monotonic() < deadline:
             for comm in Path("/proc").glob("[0-9]*/comm"):
                 with contextlib.suppress(OSError):
-                    if comm.read_text().strip() == "answer-sleeps":
+                    if comm.read_text().strip() == NAME:
                         os.kill(int(comm.parent.name), signal.SIGKILL)
                         killed += 1
                         break

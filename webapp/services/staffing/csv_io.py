@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.db import Session
 from webapp.models import (
@@ -205,7 +205,16 @@ def _skill(lk: _Lookups, code: str) -> int:
 Op = Callable[[Session, User], object]
 
 
-def _parse_project(lk: _Lookups, v: dict[str, str]) -> Op:
+@dataclass(frozen=True)
+class BulkRow:
+    """A checked row written with the file's other rows in a few statements: ``key`` is the
+    existing project's id (None for a new one), or (project, skill) / (project, person)."""
+
+    key: Any
+    values: dict[str, Any]
+
+
+def _parse_project(lk: _Lookups, v: dict[str, str]) -> BulkRow:
     team_id = lk.teams.get(fold(v["team"]))
     if team_id is None:
         raise InvalidInput(f"no team called '{v['team']}'")
@@ -221,24 +230,20 @@ def _parse_project(lk: _Lookups, v: dict[str, str]) -> Op:
     existing = lk.projects.get(fold(v["name"]))
     if existing is not None and existing[1] != team_id:
         raise InvalidInput(f"project '{v['name']}' exists in another team")
-    desc = v.get("description", "")
+    desc = v.get("description", "").strip()
     if existing is None:
         lk.projects[fold(v["name"])] = (-1, team_id)  # later rows may name it
-        return lambda s, a: records.create_project(
-            s,
-            actor=a,
-            name=v["name"],
-            team_id=team_id,
-            start_date=start,
-            description=desc,
-            status=status,
-        )
-    return lambda s, a: records.update_project(
-        s, existing[0], actor=a, name=v["name"], start_date=start, description=desc, status=status
-    )
+    values = {
+        "name": v["name"].strip(),
+        "team_id": team_id,
+        "start_date": start,
+        "description": desc,
+        "status": status,
+    }
+    return BulkRow(existing[0] if existing else None, values)
 
 
-def _parse_requirement(lk: _Lookups, v: dict[str, str]) -> Op:
+def _parse_requirement(lk: _Lookups, v: dict[str, str]) -> BulkRow:
     pid, skill = _project(lk, v["project"]), _skill(lk, v["skill"])
     level, heads = _int(v, "min_level"), _int(v, "headcount", 1)
     imp, alloc = _int(v, "importance", 3), _int(v, "allocation_pct", 100)
@@ -254,19 +259,11 @@ def _parse_requirement(lk: _Lookups, v: dict[str, str]) -> Op:
         raise InvalidInput(
             f"project '{v['project']}' is only created by a projects file; import that first"
         )
-    return lambda s, a: records.set_requirement(
-        s,
-        actor=a,
-        project_id=pid,
-        skill_id=skill,
-        min_level=level,
-        headcount=heads,
-        importance=imp,
-        allocation_pct=alloc,
-    )
+    values = {"min_level": level, "headcount": heads, "importance": imp, "allocation_pct": alloc}
+    return BulkRow((pid, skill), values)
 
 
-def _parse_assignment(lk: _Lookups, v: dict[str, str]) -> Op:
+def _parse_assignment(lk: _Lookups, v: dict[str, str]) -> BulkRow:
     pid = _project(lk, v["project"])
     user_id = lk.users.get(v["email"].lower())
     if user_id is None:
@@ -275,9 +272,7 @@ def _parse_assignment(lk: _Lookups, v: dict[str, str]) -> Op:
     alloc = _int(v, "allocation_pct", 100)
     if not 1 <= alloc <= 100:
         raise InvalidInput(f"allocation_pct must be between 1 and 100, not {alloc}")
-    return lambda s, a: records.assign(
-        s, actor=a, project_id=pid, user_id=user_id, allocation_pct=alloc
-    )
+    return BulkRow((pid, user_id), {"allocation_pct": alloc})
 
 
 def _parse_profile(lk: _Lookups, v: dict[str, str]) -> Op:
@@ -295,7 +290,7 @@ def _parse_profile(lk: _Lookups, v: dict[str, str]) -> Op:
     return apply
 
 
-PARSERS: dict[str, Callable[[_Lookups, dict[str, str]], Op]] = {
+PARSERS: dict[str, Callable[[_Lookups, dict[str, str]], Op | BulkRow]] = {
     "projects": _parse_project,
     "requirements": _parse_requirement,
     "assignments": _parse_assignment,
@@ -322,7 +317,7 @@ def _check_row(
 
 def check_csv(
     session: Session, text: bytes | str, kind: str, *, actor: User
-) -> tuple[list[tuple[int, Op]], list[tuple[int, str]]]:
+) -> tuple[list[tuple[int, Op | BulkRow]], list[tuple[int, str]]]:
     """Every row of a CSV file of ``kind`` checked, nothing written: the operations that would
     apply the good rows, and (line, message) for each bad one. Raises InvalidInput when the file
     as a whole cannot be read (its encoding, header, or a kind the actor may not import)."""
@@ -330,7 +325,7 @@ def check_csv(
     lk = _lookups(session, actor)
     if kind == "profiles" and lk.scope == set():
         raise InvalidInput("Only managers and admins can import role profiles.")
-    ops: list[tuple[int, Op]] = []
+    ops: list[tuple[int, Op | BulkRow]] = []
     errors: list[tuple[int, str]] = []
     seen: dict[tuple[str, ...], int] = {}
     for line, values in rows:
@@ -350,11 +345,16 @@ def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -
     ops, errors = check_csv(session, text, kind, actor=actor)
     if errors:
         raise RowErrors(errors)
-    for line, op in ops:
-        try:
-            op(session, actor)
-        except DomainError as exc:
-            raise RowErrors([(line, exc.message)]) from exc
+    bulk = [op for _, op in ops if isinstance(op, BulkRow)]
+    if bulk:
+        counts = WRITERS[kind](session, bulk)
+    else:
+        counts = {}
+        for line, op in ops:
+            try:
+                op(session, actor)  # type: ignore[operator]
+            except DomainError as exc:
+                raise RowErrors([(line, exc.message)]) from exc
     audit.record(
         session,
         actor=actor,
@@ -362,6 +362,57 @@ def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -
         target_type="csv",
         target_id=None,
         rows=len(ops),
+        **counts,
     )
     session.flush()
     return ImportResult(kind, len(ops))
+
+
+# --- bulk writes: a few statements a file, no query per row -------------------------------------
+
+CHUNK = 500  # ids per IN (...) list
+
+
+def _write_projects(session: Session, rows: list[BulkRow]) -> dict[str, int]:
+    new = [r.values for r in rows if r.key is None]
+    changed = [{"id": r.key, **r.values} for r in rows if r.key is not None]
+    if new:
+        session.execute(Project.__table__.insert(), new)
+    if changed:
+        session.execute(update(Project), changed)
+    return {"created": len(new), "updated": len(changed)}
+
+
+def _write_keyed(session: Session, rows: list[BulkRow], model: Any, second: Any) -> dict[str, int]:
+    """Requirements (project, skill) or assignments (project, person): insert the new keys,
+    update the existing ones, each in one statement."""
+    projects = sorted({r.key[0] for r in rows})
+    existing: dict[tuple[int, int], int] = {}
+    for start in range(0, len(projects), CHUNK):
+        for row_id, project_id, other in session.execute(
+            select(model.id, model.project_id, second).where(
+                model.project_id.in_(projects[start : start + CHUNK])
+            )
+        ):
+            existing[(project_id, other)] = row_id
+    name = second.key
+    new = [
+        {"project_id": r.key[0], name: r.key[1], **r.values} for r in rows if r.key not in existing
+    ]
+    changed = [{"id": existing[r.key], **r.values} for r in rows if r.key in existing]
+    if new:
+        session.execute(model.__table__.insert(), new)
+    if changed:
+        session.execute(update(model), changed)
+    return {"created": len(new), "updated": len(changed)}
+
+
+WRITERS: dict[str, Callable[[Session, list[BulkRow]], dict[str, int]]] = {
+    "projects": _write_projects,
+    "requirements": lambda s, rows: _write_keyed(
+        s, rows, ProjectRequirement, ProjectRequirement.skill_id
+    ),
+    "assignments": lambda s, rows: _write_keyed(
+        s, rows, ProjectAssignment, ProjectAssignment.user_id
+    ),
+}
