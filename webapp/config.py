@@ -75,10 +75,11 @@ RENDER_CACHE_PATH: str | None = None
 
 # Housekeeping (a daily job, and `skillforge housekeeping`): practice runs ("Run tests") kept this
 # many days; ended sign-in sessions and quiet login throttles; rendered notebooks not opened for
-# this long. 0 keeps that kind for ever. Submitted attempts are never pruned.
+# this long; finished CSV imports. 0 keeps that kind for ever. Submitted attempts are never pruned.
 RETENTION_PRACTICE_DAYS = 90
 RETENTION_SESSIONS_DAYS = 30
 RETENTION_RENDER_DAYS = 30
+RETENTION_IMPORTS_DAYS = 30  # finished CSV imports: the uploaded file, its preview and links
 
 # Privacy: managers see team aggregates only for groups at least this large.
 MIN_AGGREGATE_GROUP = 3

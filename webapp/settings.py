@@ -45,7 +45,7 @@ class Settings:
     worked_max_bytes: int  # WORKED_OUTPUTS_MAX_BYTES
     notebook_limits: NotebookLimits  # NOTEBOOK_MAX_CELLS, _SOURCE_BYTES, _OUTPUT_BYTES, _DEPTH
     render: RenderLimits  # RENDER_MAX_BYTES, RENDER_TIME_LIMIT_S
-    retention: Retention  # RETENTION_PRACTICE_DAYS, _SESSIONS_DAYS, _RENDER_DAYS
+    retention: Retention  # RETENTION_PRACTICE_DAYS, _SESSIONS_DAYS, _RENDER_DAYS, _IMPORTS_DAYS
 
     def plan_for(self, today: date | None = None) -> PlanSettings:
         """The plan settings dated ``today`` (default: today in UTC): a plan depends on the date,
@@ -96,7 +96,7 @@ def retention(config: Mapping[str, Any]) -> Retention:
     """The RETENTION_* keys, in whole days (0: keep for ever); a negative number is refused."""
     days = {
         key: int(config[f"RETENTION_{key.upper()}"])
-        for key in ("practice_days", "sessions_days", "render_days")
+        for key in ("practice_days", "sessions_days", "render_days", "imports_days")
     }
     for key, value in days.items():
         if value < 0:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.factories import ADD_NOTEBOOK, make_notebook_version, make_user
 from webapp.db import db as _db
-from webapp.models import ExerciseResult, LoginThrottle, Submission, UserSession
+from webapp.models import ExerciseResult, ImportRun, LoginThrottle, Submission, UserSession
 from webapp.services import housekeeping
 from webapp.services.catalog import rendering
 from webapp.settings import from_config
@@ -169,3 +169,26 @@ def test_the_command_says_what_it_removed(app: Flask, db: object) -> None:
     done = runner.invoke(args=["housekeeping"])
     assert done.exit_code == 0 and done.output.startswith("Removed 1 practice run,")
     assert _db.session.scalar(select(func.count(Submission.id))) == 0
+
+
+def test_finished_imports_go_with_their_files_and_ones_in_progress_stay(db: object) -> None:
+    admin = make_user("admin")
+
+    def run(status: str, days_ago: int) -> ImportRun:
+        row = ImportRun(
+            kind="roster",
+            actor_id=admin.id,
+            filename="roster.csv",
+            data=b"email,name,team,role\n",
+            status=status,
+            created_at=NOW - timedelta(days=days_ago),
+        )
+        _db.session.add(row)
+        _db.session.flush()
+        return row
+
+    old_done, old_pending, recent = run("done", 40), run("importing", 40), run("refused", 3)
+    pruned = housekeeping.prune_database(_db.session, KEEP, now=NOW)
+    assert pruned.imports == 1
+    left = set(_db.session.scalars(select(ImportRun.id)))
+    assert left == {old_pending.id, recent.id} and old_done.id not in left

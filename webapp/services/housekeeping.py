@@ -5,6 +5,8 @@
   Submitted attempts are never pruned: they are the evidence.
 - **Sign-in sessions** that ended or expired more than ``sessions_days`` ago (the *Sessions* page
   lists recent ones), and login throttles with no failure for as long.
+- **CSV imports** (the uploaded files, their previews and invitation lists) finished more than
+  ``imports_days`` ago.
 - **Rendered notebooks** in the render cache not used for ``render_days`` (a page's render is
   made again the next time it is asked for), and leftovers of renders that died (temporary
   files and "too large" markers of a renderer version no longer in use).
@@ -22,7 +24,15 @@ from pathlib import Path
 from sqlalchemy import Subquery, delete, func, or_, select
 
 from webapp.db import Session
-from webapp.models import LoginThrottle, Submission, SubmissionMode, SubmissionStatus, UserSession
+from webapp.models import (
+    IMPORT_PENDING,
+    ImportRun,
+    LoginThrottle,
+    Submission,
+    SubmissionMode,
+    SubmissionStatus,
+    UserSession,
+)
 from webapp.services.words import count
 
 DONE = (SubmissionStatus.GRADED.value, SubmissionStatus.ERROR.value)
@@ -35,6 +45,7 @@ class Retention:
     practice_days: int = 90
     sessions_days: int = 30
     render_days: int = 30
+    imports_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -44,12 +55,14 @@ class Pruned:
     throttles: int = 0
     render_files: int = 0
     render_bytes: int = 0
+    imports: int = 0
 
     def describe(self) -> str:
         return (
             f"Removed {count(self.practice_runs, 'practice run')}, "
             f"{count(self.sessions, 'ended sign-in session')}, "
-            f"{count(self.throttles, 'old login throttle')} and "
+            f"{count(self.throttles, 'old login throttle')}, "
+            f"{count(self.imports, 'finished CSV import')} and "
             f"{count(self.render_files, 'rendered notebook file')} "
             f"({self.render_bytes / 1e6:.1f} MB)."
         )
@@ -81,7 +94,16 @@ def prune_database(
         if retention.sessions_days
         else None
     )
+    imported = (
+        ImportRun.created_at < now - timedelta(days=retention.imports_days)
+        if retention.imports_days
+        else None
+    )
+    finished = ImportRun.status.not_in(IMPORT_PENDING)
     counts = {
+        "imports": _count(session, select(ImportRun.id).where(imported, finished).subquery())
+        if imported is not None
+        else 0,
         "practice_runs": _count(session, practice.subquery()) if practice is not None else 0,
         "sessions": _count(session, select(UserSession.id).where(ended).subquery())
         if ended is not None
@@ -102,6 +124,8 @@ def prune_database(
             session.execute(delete(UserSession).where(ended))
         if quiet is not None:
             session.execute(delete(LoginThrottle).where(quiet))
+        if imported is not None:
+            session.execute(delete(ImportRun).where(imported, finished))
         session.flush()
     return Pruned(**counts)
 
