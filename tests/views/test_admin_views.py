@@ -12,28 +12,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, Org, csrf_token, post_form
-from tests.import_flow import run_import_jobs
+from tests.import_flow import checked, run_import_jobs, upload
 from webapp.db import db as _db
 from webapp.models import AuditEvent, User
 
 
-def upload_roster(client: FlaskClient, text: str | bytes):  # noqa: ANN201
-    token = csrf_token(client, "/admin/users/import")
-    data = text.encode() if isinstance(text, str) else text
-    return client.post(
-        "/admin/users/import",
-        data={"csrf_token": token, "roster": (io.BytesIO(data), "roster.csv")},
-        content_type="multipart/form-data",
-    )
-
-
 def import_page(client: FlaskClient, app: Flask, text: str | bytes) -> tuple[str, str]:
     """Upload a roster, let the worker check it; the run's URL and its page."""
-    response = upload_roster(client, text)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    url = response.headers["Location"]
-    run_import_jobs(app)
-    return url, client.get(url).get_data(as_text=True)
+    url = upload(
+        client, "/admin/users/import", {}, text.encode() if isinstance(text, str) else text
+    )
+    return url, checked(client, app, url)
 
 
 def test_a_bad_row_lists_its_line_and_column_and_stores_nothing(

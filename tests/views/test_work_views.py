@@ -194,6 +194,16 @@ def test_a_new_databases_submission_never_shows_an_old_ones_cached_feedback(
     assert "second database" in page and "first database" not in page
 
 
+def signed_in_tabs(app: Flask, email: str, page: str, n: int) -> list[tuple[FlaskClient, str]]:
+    """``n`` browser tabs of one engineer, each signed in on its own, with the page's token."""
+    tabs = []
+    for _ in range(n):
+        tab = FreshContextClient(app, app.response_class, use_cookies=True)
+        AuthActions(tab).login(email)
+        tabs.append((tab, csrf_token(tab, page)))
+    return tabs
+
+
 def test_a_first_autosave_racing_a_submit_and_another_tab_loses_nothing(
     app: Flask, db: object, org: Org
 ) -> None:
@@ -201,11 +211,7 @@ def test_a_first_autosave_racing_a_submit_and_another_tab_loses_nothing(
     # at the same moment. Before the draft was one upsert, one of them got a 500 almost always.
     notebook_id = fixture_catalog()["tiny"]
     page = f"/workshops/tiny/notebooks/{notebook_id}"
-    tabs = []
-    for _ in range(3):
-        tab = FreshContextClient(app, app.response_class, use_cookies=True)
-        AuthActions(tab).login(org.engineer.email)
-        tabs.append((tab, csrf_token(tab, page)))
+    tabs = signed_in_tabs(app, org.engineer.email, page, 3)
     answers = {"impl_mean": "def mean(xs):\n    return sum(xs) / len(xs)"}
 
     def autosave(tab: FlaskClient, token: str) -> int:
@@ -247,11 +253,7 @@ def test_the_same_submit_form_sent_twice_or_at_once_is_one_attempt(
     # reached": each used to store (and grade) the attempt again.
     notebook_id = fixture_catalog()["tiny"]
     page = f"/workshops/tiny/notebooks/{notebook_id}"
-    tabs = []
-    for _ in range(2):
-        tab = FreshContextClient(app, app.response_class, use_cookies=True)
-        AuthActions(tab).login(org.engineer.email)
-        tabs.append((tab, csrf_token(tab, page)))
+    tabs = signed_in_tabs(app, org.engineer.email, page, 2)
     html = tabs[0][0].get(page).get_data(as_text=True)
     key = html.split('name="key" value="', 1)[1].split('"', 1)[0]
     assert len(key) >= 16

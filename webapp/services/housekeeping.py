@@ -33,6 +33,7 @@ from webapp.models import (
     SubmissionStatus,
     UserSession,
 )
+from webapp.services.rows import chunks
 from webapp.services.words import count
 
 DONE = (SubmissionStatus.GRADED.value, SubmissionStatus.ERROR.value)
@@ -115,7 +116,7 @@ def prune_database(
     if not dry_run:
         if practice is not None and counts["practice_runs"]:
             # Their exercise results go with them (ON DELETE CASCADE, and the ORM's cascade).
-            for chunk in _chunks(list(session.scalars(practice)), 500):
+            for chunk in chunks(list(session.scalars(practice))):
                 doomed = session.scalars(select(Submission).where(Submission.id.in_(chunk)))
                 for submission in doomed:
                     session.delete(submission)
@@ -132,10 +133,6 @@ def prune_database(
 
 def _count(session: Session, rows: Subquery) -> int:
     return int(session.scalar(select(func.count()).select_from(rows)) or 0)
-
-
-def _chunks(ids: list[int], size: int) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def prune_render_cache(

@@ -1,9 +1,10 @@
-"""Query rows into dataclasses by column name, never by position."""
+"""Query rows into dataclasses by column name, never by position; and ids in chunks small
+enough for every database's limit on a statement's parameters."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Label, Row, SQLColumnExpression
@@ -49,3 +50,12 @@ def row_into(cls: type[T], row: AnyRow, /, **given: Any) -> T:
 def rows_into(cls: type[T], result: Iterable[AnyRow], /) -> list[T]:
     """Every row of ``result`` as a ``cls``, in the result's order."""
     return [row_into(cls, row) for row in result]
+
+
+IN_LIST = 500  # values per IN (...) list, within every database's limit on parameters
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

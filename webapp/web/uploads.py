@@ -1,17 +1,10 @@
-"""Uploaded files: read them as text, and run an all-or-nothing import over them."""
+"""Uploaded files: their bytes, and the larger limit of the CSV import pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import current_app, flash, request
-
-from webapp.db import db
-from webapp.services.errors import DomainError, RowErrors
-
-T = TypeVar("T")
-
+from flask import current_app, request
 
 # The pages that take a CSV import, which may be larger than other uploads (IMPORT_MAX_BYTES).
 IMPORT_ENDPOINTS = frozenset({"admin.import_roster", "staffing.import_csv"})
@@ -28,21 +21,3 @@ def upload_bytes(file: Any) -> bytes:
     """The uploaded file's bytes, as sent: a CSV import decodes them itself (``tabular.decode``
     tells UTF-8, UTF-16 and Windows-1252 apart, or refuses the file naming why)."""
     return bytes(file.read())
-
-
-def run_import(action: Callable[[], T]) -> tuple[T | None, list[tuple[int, str]] | None]:
-    """Run an import service: commit when it succeeds; otherwise roll back, flash the reason and
-    return the bad rows (line, message) for the page to list (an empty list when the file as a
-    whole was refused), so the page answers 400. Nothing is half-stored."""
-    try:
-        result = action()
-    except RowErrors as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return None, exc.errors
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return None, []
-    db.session.commit()
-    return result, None

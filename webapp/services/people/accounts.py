@@ -39,33 +39,18 @@ def find_by_email(session: Session, email: str) -> User | None:
 def get_or_create_team(session: Session, name: str) -> Team:
     """The team of that name whatever its case and spacing (``applied  ml`` is ``Applied ML``),
     or a new team with the name as written."""
-    return TeamFinder(session).get_or_create(name)
-
-
-class TeamFinder:
-    """Teams by name (case and spacing ignored), loaded once: an import of many rows looks its
-    teams up without a query per row, and makes each new team once."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._ids: dict[str, int] | None = None
-
-    def get_or_create(self, name: str) -> Team:
-        name = " ".join(name.split())
-        if not name:
-            raise InvalidInput("A team needs a name.")
-        if self._ids is None:
-            self._ids = {fold(n): i for n, i in self.session.execute(select(Team.name, Team.id))}
-        team_id = self._ids.get(fold(name))
-        if team_id is not None:
-            team = self.session.get(Team, team_id)
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("A team needs a name.")
+    for team_id, existing in session.execute(select(Team.id, Team.name)):
+        if fold(existing) == fold(name):
+            team = session.get(Team, team_id)
             if team is not None:
                 return team
-        team = Team(name=name)
-        self.session.add(team)
-        self.session.flush()
-        self._ids[fold(name)] = team.id
-        return team
+    team = Team(name=name)
+    session.add(team)
+    session.flush()
+    return team
 
 
 def join_team(session: Session, *, user: User, team: Team, as_manager: bool) -> TeamMembership:

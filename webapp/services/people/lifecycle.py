@@ -24,6 +24,7 @@ from webapp.services import audit
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.people import accounts, passwords, sessions
 from webapp.services.people.passwords import INVITED
+from webapp.services.rows import chunks
 
 RESET_SALT = "skillforge-password-reset"
 INVITATION_SALT = "skillforge-invitation"
@@ -179,10 +180,10 @@ def invitations(
     order."""
     signer = URLSafeTimedSerializer(secret, salt=INVITATION_SALT)
     found: dict[int, tuple[str, str, str]] = {}
-    for start in range(0, len(user_ids), 500):
+    for chunk in chunks(user_ids):
         for user_id, email, name, password_hash in session.execute(
             select(User.id, User.email, User.display_name, User.password_hash).where(
-                User.id.in_(user_ids[start : start + 500]),
+                User.id.in_(chunk),
                 User.active.is_(True),
                 User.password_hash.startswith(INVITED),
             )

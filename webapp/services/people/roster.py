@@ -31,6 +31,7 @@ from webapp.services import audit, tabular
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
 from webapp.services.people import accounts, capacity
 from webapp.services.people.passwords import INVITED
+from webapp.services.rows import IN_LIST, chunks
 
 COLUMNS = ("email", "name", "team", "role")
 OPTIONAL = ("availability_pct", "learning_hours_per_week", "holidays")
@@ -39,7 +40,6 @@ LIMITS = {  # the longest cells the database columns hold (the same answer on ev
     "name": ("name", User.__table__.c.display_name.type.length),
     "team": ("team name", Team.__table__.c.name.type.length),
 }
-CHUNK = 500  # ids per IN (...) list, within every database's limit on parameters
 MAX_PROBLEMS = 1000  # problems kept for the page (all are counted)
 SAMPLE = 20  # changes shown in the preview
 
@@ -346,7 +346,7 @@ def _insert_teams(session: Session, plan: RosterPlan, now: datetime) -> dict[str
     names = list(plan.new_teams.values())
     if names:
         session.execute(Team.__table__.insert(), [{"name": n, "created_at": now} for n in names])
-        for chunk in _chunks(names, CHUNK):
+        for chunk in chunks(names):
             for name, team_id in session.execute(
                 select(Team.name, Team.id).where(Team.name.in_(chunk))
             ):
@@ -360,7 +360,7 @@ def _insert_accounts(
     new_rows = [r for r in plan.rows if r.email not in plan.people]
     accounts_ = [_new_account(r, now) for r in new_rows]  # made before the write lock is taken
     floor = session.scalar(select(func.max(User.id))) or 0
-    for chunk in _chunks(accounts_, CHUNK * 10):
+    for chunk in chunks(accounts_, IN_LIST * 10):
         session.execute(User.__table__.insert(), chunk)
     ids = {r.email: plan.people[r.email].id for r in plan.rows if r.email in plan.people}
     wanted = {r.email for r in new_rows}
@@ -412,9 +412,9 @@ def _move_memberships(
             )
         elif current[1] != manager:
             promotions.append({"id": current[0], "is_manager": manager})
-    for chunk in _chunks(doomed, CHUNK):
+    for chunk in chunks(doomed):
         session.execute(TeamMembership.__table__.delete().where(TeamMembership.id.in_(chunk)))
-    for rows in _chunks(joins, CHUNK * 10):
+    for rows in chunks(joins, IN_LIST * 10):
         session.execute(TeamMembership.__table__.insert(), rows)
     if promotions:
         session.execute(update(TeamMembership), promotions)
@@ -422,7 +422,7 @@ def _move_memberships(
 
 def _end_sessions(session: Session, user_ids: list[int], now: datetime) -> None:
     """Their next page is loaded with their new rights."""
-    for chunk in _chunks(user_ids, CHUNK):
+    for chunk in chunks(user_ids):
         session.execute(
             update(UserSession)
             .where(UserSession.user_id.in_(chunk), UserSession.ended_at.is_(None))
@@ -434,7 +434,7 @@ def _replace_holidays(session: Session, plan: RosterPlan, ids: dict[str, int]) -
     away = [
         (ids[r.email], r.capacity.holidays) for r in plan.rows if r.capacity.holidays is not None
     ]
-    for chunk in _chunks(away, CHUNK):
+    for chunk in chunks(away):
         session.execute(
             UnavailablePeriod.__table__.delete().where(
                 UnavailablePeriod.user_id.in_([uid for uid, _ in chunk])
@@ -476,11 +476,6 @@ def _same_keys(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     return groups.values()
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- all three at once: the command line and tests ---------------------------------------------

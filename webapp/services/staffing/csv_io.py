@@ -28,6 +28,7 @@ from webapp.models import (
 from webapp.services import audit, tabular
 from webapp.services.access import policy
 from webapp.services.errors import DomainError, InvalidInput, RowErrors
+from webapp.services.rows import chunks
 from webapp.services.staffing import profiles, records
 from webapp.services.tabular import fold, to_csv
 
@@ -370,8 +371,6 @@ def import_csv(session: Session, text: bytes | str, kind: str, *, actor: User) -
 
 # --- bulk writes: a few statements a file, no query per row -------------------------------------
 
-CHUNK = 500  # ids per IN (...) list
-
 
 def _write_projects(session: Session, rows: list[BulkRow]) -> dict[str, int]:
     new = [r.values for r in rows if r.key is None]
@@ -388,11 +387,9 @@ def _write_keyed(session: Session, rows: list[BulkRow], model: Any, second: Any)
     update the existing ones, each in one statement."""
     projects = sorted({r.key[0] for r in rows})
     existing: dict[tuple[int, int], int] = {}
-    for start in range(0, len(projects), CHUNK):
+    for chunk in chunks(projects):
         for row_id, project_id, other in session.execute(
-            select(model.id, model.project_id, second).where(
-                model.project_id.in_(projects[start : start + CHUNK])
-            )
+            select(model.id, model.project_id, second).where(model.project_id.in_(chunk))
         ):
             existing[(project_id, other)] = row_id
     name = second.key
