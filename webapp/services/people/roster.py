@@ -209,8 +209,8 @@ def plan_roster(session: Session, rows: list[RosterRow]) -> RosterPlan:
             select(User.id, User.email, User.display_name, User.role, User.active)
         )
     }
-    teams = {tabular.fold(n): i for n, i in session.execute(select(Team.name, Team.id))}
-    team_names = {i: n for n, i in session.execute(select(Team.name, Team.id))}
+    team_names = dict(session.execute(select(Team.id, Team.name)).all())
+    teams = {tabular.fold(n): i for i, n in team_names.items()}
     memberships: dict[int, list[tuple[int, int, bool]]] = {}
     for mid, uid, tid, manager in session.execute(
         select(
